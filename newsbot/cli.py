@@ -1,0 +1,230 @@
+"""The ``newsbot`` command: crawl, scrape, extract and demo.
+
+Every crawling command runs Scrapy with the project settings (``newsbot.settings``), the
+``-s NAME=VALUE`` overrides, and a JSONL feed for ``-o``. Exit codes are the same for every
+command (see ``EXIT_CODES``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILURES = 1
+EXIT_USAGE = 2
+EXIT_LOCKED = 3
+EXIT_CODES = f"""exit codes (every command):
+  {EXIT_OK}  success
+  {EXIT_FAILURES}  some sites or URLs failed (fetch errors, bad URL lines, pages that gave no
+     record, a site that gave no article); the records that could be made are written
+  {EXIT_USAGE}  usage or configuration error; nothing was crawled
+  {EXIT_LOCKED}  another run holds the lock
+"""
+
+logger = logging.getLogger("newsbot")
+
+
+def _settings(overrides: list[str], log_level: str | None) -> Any:
+    """Return the project settings with ``-s NAME=VALUE`` overrides applied."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newsbot.settings")
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"-s {item!r}: expected NAME=VALUE")
+        settings.set(name.strip(), value, priority="cmdline")
+    if log_level:
+        settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
+    return settings
+
+
+class UsageError(Exception):
+    """A command-line or configuration error: reported in one line, exit code 2."""
+
+
+def feed_uri(output: str) -> str:
+    """Return the Scrapy feed URI for an ``-o`` value (``-`` is standard output)."""
+    if output == "-":
+        return "stdout:"
+    return str(Path(output).expanduser().resolve())
+
+
+def run_crawl(spider: str, output: str | None, settings: Any, **spider_kwargs: Any) -> dict[str, Any]:
+    """Run one crawl to completion and return its stats."""
+    from scrapy.crawler import CrawlerProcess
+
+    if output:
+        settings.set("FEEDS", {feed_uri(output): {"format": "jsonl", "overwrite": True, "encoding": "utf-8"}},
+                     priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(spider)
+    process.crawl(crawler, **spider_kwargs)
+    process.start()
+    return crawler.stats.get_stats()
+
+
+def _by_prefix(stats: dict[str, Any], prefix: str) -> dict[str, int]:
+    return {k[len(prefix):]: v for k, v in sorted(stats.items()) if k.startswith(prefix) and "/" not in k[len(prefix):]}
+
+
+def summary_lines(stats: dict[str, Any], output: str | None) -> list[str]:
+    """Return the human summary of a crawl: pages, articles, drops and errors by kind."""
+    dropped = _by_prefix(stats, "newsbot/dropped/")
+    errors = _by_prefix(stats, "newsbot/errors/")
+    lines = [
+        f"pages fetched: {stats.get('newsbot/pages', 0)}",
+        f"articles written: {stats.get('newsbot/articles', 0)}",
+        "dropped: " + (", ".join(f"{k}={v}" for k, v in dropped.items()) or "none"),
+        "errors: " + (", ".join(f"{k}={v}" for k, v in errors.items()) or "none"),
+    ]
+    if output:
+        lines.append(f"output: {'<stdout>' if output == '-' else Path(output).resolve()}")
+    return lines
+
+
+def _crawl_exit_code(stats: dict[str, Any], sites: list[str]) -> int:
+    from newsbot.urls import host_of
+
+    failed = [s for s in sites if not stats.get(f"newsbot/site/{host_of(s)}/articles")]
+    for site in failed:
+        logger.error("site gave no article: %s", site)
+    return EXIT_FAILURES if failed else EXIT_OK
+
+
+def _scrape_exit_code(stats: dict[str, Any]) -> int:
+    failures = sum(_by_prefix(stats, "newsbot/errors/").values()) + sum(
+        v for k, v in _by_prefix(stats, "newsbot/dropped/").items() if k != "duplicate")
+    return EXIT_FAILURES if failures else EXIT_OK
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    """Crawl whole sites from their home pages."""
+    from newsbot.urls import url_problem
+
+    for url in args.urls:
+        problem = url_problem(url)
+        if problem:
+            raise UsageError(f"site URL {url!r}: {problem}")
+    settings = _settings(args.set, args.log_level)
+    stats = run_crawl("site", args.output, settings, urls=args.urls)
+    for line in summary_lines(stats, args.output):
+        print(line, file=sys.stderr)
+    return _crawl_exit_code(stats, args.urls)
+
+
+def cmd_scrape(args: argparse.Namespace) -> int:
+    """Scrape the URLs of a list file (or stdin)."""
+    if args.file != "-" and not Path(args.file).is_file():
+        raise UsageError(f"URL list {args.file!r}: no such file")
+    settings = _settings(args.set, args.log_level)
+    stats = run_crawl("urls", args.output, settings, file=args.file)
+    for line in summary_lines(stats, args.output):
+        print(line, file=sys.stderr)
+    return _scrape_exit_code(stats)
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Extract one saved page and print its record."""
+    from newsbot.extract import extract_article
+    from newsbot.items import utc_now_iso
+
+    path = Path(args.page)
+    try:
+        data = sys.stdin.buffer.read() if args.page == "-" else path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"page {args.page!r}: {exc.strerror or exc}") from exc
+    url = args.url or (path.resolve().as_uri() if args.page != "-" else "http://localhost/")
+    article = extract_article(data, url, min_words=args.min_words)
+    article.source_url = url
+    article.fetched_at = utc_now_iso()
+    print(json.dumps(article.record(), ensure_ascii=False, indent=None if args.compact else 2))
+    if article.drop_reason:
+        print(f"not an article: {args.page}: {article.drop_reason}", file=sys.stderr)
+        return EXIT_FAILURES
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Serve the bundled fixture site on 127.0.0.1 and crawl it."""
+    from newsbot.fixture_server import FixtureServer
+
+    try:
+        server = FixtureServer(args.fixtures)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+    settings = _settings(args.set, args.log_level or "WARNING")
+    with server:
+        print(f"serving the fixture site at {server.origin}/", file=sys.stderr)
+        stats = run_crawl("site", args.output, settings, urls=[server.url("/")])
+    for line in summary_lines(stats, args.output):
+        print(line)
+    return _crawl_exit_code(stats, [server.url("/")])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the ``newsbot`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="newsbot",
+        description="Crawl news sites and write clean article records as JSONL.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser, output_default: str | None = None) -> None:
+        p.add_argument("-o", "--output", default=output_default, metavar="FILE",
+                       help="JSONL output file ('-' for standard output)"
+                       + (f"; default {output_default}" if output_default else ""))
+        p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                       help="override a Scrapy/newsbot setting (repeatable)")
+        p.add_argument("-L", "--log-level", help="log level (DEBUG, INFO, WARNING, ERROR)")
+
+    crawl = sub.add_parser("crawl", help="crawl news sites from their home pages",
+                           epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    crawl.add_argument("urls", nargs="+", metavar="URL", help="home page of a site")
+    common(crawl)
+    crawl.set_defaults(func=cmd_crawl)
+
+    scrape = sub.add_parser("scrape", help="scrape a list of article URLs",
+                            epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    scrape.add_argument("file", metavar="FILE", help="file of URLs, one a line ('-' for standard input)")
+    common(scrape)
+    scrape.set_defaults(func=cmd_scrape)
+
+    extract = sub.add_parser("extract", help="extract one saved page and print its record",
+                             epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    extract.add_argument("page", metavar="PAGE.html", help="saved HTML page ('-' for standard input)")
+    extract.add_argument("--url", help="the page's URL (to resolve links and as its canonical URL)")
+    extract.add_argument("--min-words", type=int, default=80, help="shortest body that counts as an article")
+    extract.add_argument("--compact", action="store_true", help="print the record on one line")
+    extract.set_defaults(func=cmd_extract)
+
+    demo = sub.add_parser("demo", help="serve the bundled fixture site on 127.0.0.1 and crawl it",
+                          epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common(demo, output_default="demo-output.jsonl")
+    demo.add_argument("--fixtures", type=Path, default=None, help="fixture site folder (default: bundled)")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``newsbot`` command and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"newsbot: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""The clutter rules of DESIGN.md ("What clean means"), as two named steps.
+
+``strip_clutter_nodes`` removes whole blocks from the page before the main-text extractor
+sees it: share bars, captions, teaser and "related" blocks, previous/next navigation,
+newsletter and subscription boxes, comment sections, tag clouds, author bios, sidebars.
+Blocks are recognised by element type and by the words in their class, id, role and
+aria-label, never by a site's host.
+
+``strip_clutter_paragraphs`` then removes what survives as text: reading-time badges,
+"ALSO READ:"/"Read more:"/"Related:" teaser lines, "Go to Top", "Previous Story",
+"Updated at ..." lines, photo credits, bylines and repeats of the headline or standfirst;
+and it cuts the body at a heading that opens a teaser block ("Latest from", "Don't Miss").
+
+Both are pure functions of their input; neither imports Scrapy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from lxml import html as lxml_html
+
+# Elements that never hold article text.
+CLUTTER_TAGS = frozenset(
+    "nav aside footer form figcaption button select input textarea label svg iframe noscript "
+    "script style template dialog menu".split()
+)
+
+# Single words in a class/id/role/aria-label that mark a clutter block.
+_CLUTTER_TOKENS = frozenset(
+    """share shares sharing sharedaddy sharebar social socials addtoany a2a
+    related relatedposts recommended recommendation recommendations
+    newsletter newsletters subscribe subscription subscriptions paywall signup
+    comment comments commentlist respond disqus
+    caption captions credit credits figcaption
+    sidebar widget widgets breadcrumb breadcrumbs pagination pager
+    advert advertisement advertising ads ad sponsored sponsor promo promoted outbrain taboola
+    tagcloud tagline tags keywords
+    byline bylines dateline-meta readtime toolbar tools print
+    popular trending mostread teaser teasers""".split()
+)
+# Word pairs (or longer patterns) in a class/id that mark a clutter block.
+_CLUTTER_PATTERNS = re.compile(
+    r"author[-_ ]?(?:bio|info|box|card|about|description|profile|details)|about[-_ ]?(?:the[-_ ]?)?author"
+    r"|post[-_ ]?(?:nav|navigation|tags|meta|share)|nav[-_ ]?links|(?:prev|next|previous)[-_ ]?(?:post|story|article|link)"
+    r"|tag[-_ ]?(?:cloud|list|links)|go[-_ ]?to[-_ ]?top|back[-_ ]?to[-_ ]?top|scroll[-_ ]?(?:to[-_ ]?)?top"
+    r"|read(?:ing)?[-_ ]?time|most[-_ ]?(?:read|popular|viewed|shared)|(?:latest|recent|more|popular)[-_ ]?(?:posts|news|stories|articles|from)"
+    r"|also[-_ ]?read|read[-_ ]?(?:more|also|next)|you[-_ ]?may[-_ ]?(?:also[-_ ]?)?like|dont[-_ ]?miss"
+    r"|entry[-_ ]?meta|post[-_ ]?meta|meta[-_ ]?(?:data|info)|jeg_post_meta|jeg_meta",
+    re.IGNORECASE,
+)
+_TOKEN_SPLIT = re.compile(r"[\s_\-]+")
+_KEEP_TAGS = frozenset(("html", "body", "main"))
+
+
+def _marker_text(el: lxml_html.HtmlElement) -> str:
+    return " ".join(
+        el.get(attr, "") for attr in ("class", "id", "role", "aria-label", "data-component")
+    )
+
+
+def is_clutter_element(el: lxml_html.HtmlElement) -> bool:
+    """Return True when the element's tag, or the words of its class, id, role or
+    aria-label, mark it as a clutter block."""
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag in CLUTTER_TAGS:
+        return True
+    if tag in _KEEP_TAGS:
+        return False
+    marker = _marker_text(el)
+    if not marker.strip():
+        return False
+    tokens = {t.lower() for t in _TOKEN_SPLIT.split(marker) if t}
+    return bool(tokens & _CLUTTER_TOKENS) or bool(_CLUTTER_PATTERNS.search(marker))
+
+
+def _text_len(el: lxml_html.HtmlElement) -> int:
+    return sum(len(t.strip()) for t in el.xpath(".//p//text()"))
+
+
+def strip_clutter_nodes(tree: lxml_html.HtmlElement) -> int:
+    """Remove clutter blocks from ``tree`` in place and return how many were removed.
+
+    A block that holds most of the page's paragraph text is never removed, so a content
+    wrapper that happens to carry a clutter word ("post-share-enabled") survives.
+    """
+    body = tree.find(".//body")
+    root = body if body is not None else tree
+    total = _text_len(root) or 1
+    removed = 0
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str) or el.getparent() is None:
+            continue
+        if not is_clutter_element(el):
+            continue
+        if el.tag not in CLUTTER_TAGS and _text_len(el) > 0.5 * total:
+            continue
+        _drop_keep_tail(el)
+        removed += 1
+    return removed
+
+
+def _drop_keep_tail(el: lxml_html.HtmlElement) -> None:
+    """Remove ``el`` but keep its tail text attached to the previous node."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail and el.tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+# Whole paragraphs that are clutter wherever they stand.
+_LINE_RULES = re.compile(
+    r"""^(?:
+        (?:also\s+read|read\s+(?:more|also|next)|related|recommended|see\s+also|more\s+on\s+this|watch|listen)\b\s*[:|\-–—]  # teaser lines
+      | \d+\s*(?:min|mins|minutes?)\s*(?:read|reading)           # reading-time badge
+      | (?:go\s*to\s*top|back\s*to\s*top|top)                    # jump links
+      | (?:previous|next|prev)\s+(?:story|post|article)          # story navigation
+      | (?:share|share\s+this(?:\s+\w+)?|share\s+on\s+\w+|tweet|e-?mail|print|whatsapp|facebook|twitter|linkedin|copy\s+link)  # share buttons
+      | (?:updated|last\s+updated)(?:\s+at|\s+on|:)?\s*(?=[^\n]*\d)[\w\s.,:/-]{0,40}  # "Updated at 1:23 p.m."
+      | (?:photo|photos|image|picture|credit|source|foto)\s*:.{0,160}  # photo credits
+    )\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# A short paragraph that opens a teaser block or the comments: it and everything after it go.
+_TAIL_RULES = re.compile(
+    r"""^(?:latest\s+from\b.*|don['’]?t\s+miss|more\s+from\b.*|more\s+stories|related\s+(?:articles|stories|posts|news|coverage|content)
+      |you\s+(?:may|might)\s+also\s+(?:like|enjoy)|most\s+(?:read|popular|viewed)|leave\s+a\s+(?:reply|comment)
+      |\d+\s+(?:comments?|responses?|replies)|comments?|recommended(?:\s+for\s+you)?|trending(?:\s+now)?|also\s+read
+      |about\s+the\s+author|sign\s+up\s+for\s+(?:our|the)\b.*|subscribe\s+to\s+(?:our|the)\s+newsletter.*)\s*[:.]?$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_PROMPT_RULES = re.compile(
+    r"^(?:subscribe|sign\s+up|get\s+(?:our|the)\b|join\s+(?:our|the)\b|already\s+a\s+subscriber|log\s*in|register|support\s+(?:our|us))"
+    r"|\b(?:subscribe\s+(?:now|today|to)|sign\s+up\s+(?:now|for|to)|in\s+your\s+inbox|keep\s+reading)\b",
+    re.IGNORECASE,
+)
+# "By Alice Smith and Bob Jones, Staff Reporters": capitalised names only, so a sentence
+# such as "By Friday, the ministry had ..." is kept.
+_BYLINE_RULE = re.compile(
+    r"^[Bb][Yy]:?\s+[A-Z][\w.'’\-]*(?:\s+[A-Z][\w.'’\-]*){0,3}"
+    r"(?:\s*(?:,|and|&)\s*[A-Z][\w.'’\-]*(?:\s+[A-Z][\w.'’\-]*){0,3})*\.?$"
+)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", " ", text).strip().casefold()
+
+
+def is_clutter_paragraph(text: str) -> bool:
+    """Return True for a paragraph that is clutter wherever it stands (a teaser line, a
+    badge, a share button, a photo credit, a byline, a short subscription prompt)."""
+    stripped = text.strip()
+    if not stripped:
+        return True
+    if len(stripped) < 240 and _LINE_RULES.match(stripped):
+        return True
+    if len(stripped) < 120 and _BYLINE_RULE.match(stripped):
+        return True
+    return len(stripped) < 160 and bool(_PROMPT_RULES.search(stripped))
+
+
+def strip_clutter_paragraphs(
+    paragraphs: Iterable[str], *, title: str | None = None, description: str | None = None
+) -> list[str]:
+    """Return the paragraphs that remain after the clutter text rules: clutter lines
+    dropped, repeats of the headline or standfirst dropped, and the body cut at the first
+    heading that opens a teaser block or the comments."""
+    repeats = {_norm(t) for t in (title, description) if t}
+    kept: list[str] = []
+    for text in paragraphs:
+        stripped = text.strip()
+        if len(stripped) < 80 and _TAIL_RULES.match(stripped):
+            break
+        if is_clutter_paragraph(stripped):
+            continue
+        if _norm(stripped) in repeats:
+            continue
+        kept.append(stripped)
+    return kept

@@ -1,0 +1,455 @@
+"""HTML -> article record fields: the single extraction code path (no Scrapy imports).
+
+``extract_article(html, url)`` is what the extract pipeline, ``newsbot extract`` and the
+benchmarks call. It works in four steps on one parsed tree:
+
+1. metadata from structured data first (JSON-LD, OpenGraph and ``article:*`` meta, Dublin
+   Core, ``<time datetime>``), then the visible byline, then htmldate for a missing date;
+2. the clutter step of :mod:`newsbot.clutter` removes teaser, share, caption, comment and
+   other blocks from the tree;
+3. Trafilatura's ``bare_extraction`` finds the main text of what is left, and its XML body
+   becomes paragraphs (subheadings, list items and quotes each a paragraph of their own);
+4. the clutter text rules drop what survives as lines, and every field is cleaned through
+   :class:`newsbot.items.ArticleLoader`.
+
+The result is an :class:`newsbot.items.Article`; when the page is not an article (a
+listing, a page with too little text) its ``drop_reason`` says why.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from copy import deepcopy
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from htmldate import find_date
+from lxml import etree
+from lxml import html as lxml_html
+from trafilatura import bare_extraction
+from trafilatura.utils import load_html
+
+from newsbot.clutter import strip_clutter_nodes, strip_clutter_paragraphs
+from newsbot.items import Article, ArticleLoader, article_id, clean_whitespace, count_words
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MIN_WORDS = 80
+
+ARTICLE_TYPES = frozenset(
+    """Article NewsArticle ReportageNewsArticle AnalysisNewsArticle OpinionNewsArticle
+    BackgroundNewsArticle ReviewNewsArticle AskPublicNewsArticle SatiricalArticle BlogPosting
+    LiveBlogPosting Report TechArticle ScholarlyArticle SocialMediaPosting
+    DiscussionForumPosting""".split()
+)
+LISTING_TYPES = frozenset(
+    "CollectionPage ItemList SearchResultsPage ProfilePage AboutPage ContactPage".split()
+)
+
+_TITLE_SEPARATORS = re.compile(r"\s+[|–—\-·•:»«/]\s+|\s*\|\s*")
+
+
+def extract_article(
+    html: str | bytes, url: str, *, min_words: int = DEFAULT_MIN_WORDS
+) -> Article:
+    """Return the article record fields extracted from one page.
+
+    ``url`` is the page's final URL (used to absolutise links and as the canonical URL when
+    the page names none). The returned :class:`Article` has ``drop_reason`` set when the
+    page is not an article: ``"unparsable"``, ``"not_article"``, ``"listing"``,
+    ``"no_text"`` or ``"too_short"`` (fewer than ``min_words`` words). It never raises on
+    bad markup.
+    """
+    tree = _parse(html)
+    if tree is None:
+        return Article(url=url, id=article_id(url), drop_reason="unparsable")
+    meta = PageMetadata(tree, url)
+
+    cleaned = deepcopy(tree)
+    strip_clutter_nodes(cleaned)
+    paragraphs = _main_text_paragraphs(cleaned, url)
+
+    loader = ArticleLoader(base_url=url)
+    loader.add_value("url", meta.canonical_url())
+    loader.add_value("url", url)
+    loader.add_value("site_name", meta.site_name())
+    site_name = loader.get_output_value("site_name")
+    title = meta.title(site_name)
+    loader.add_value("title", title)
+    loader.add_value("description", meta.description())
+    description = loader.get_output_value("description")
+    paragraphs = strip_clutter_paragraphs(
+        paragraphs, title=loader.get_output_value("title"), description=description
+    )
+    body = "\n\n".join(paragraphs)
+    loader.add_value("body", body)
+    loader.add_value("authors", meta.authors())
+    loader.add_value("published", meta.published())
+    loader.add_value("modified", meta.modified())
+    loader.add_value("language", meta.language())
+    loader.add_value("section", meta.section())
+    loader.add_value("tags", meta.tags())
+    loader.add_value("image", meta.image())
+    article: Article = loader.load_item()
+    if site_name:
+        article.authors = [a for a in article.authors if a.casefold() != site_name.casefold()]
+    article.body = article.body or ""
+    article.word_count = count_words(article.body)
+    article.id = article_id(article.url)
+    article.drop_reason = _drop_reason(meta, article, min_words)
+    return article
+
+
+def _parse(html: str | bytes) -> lxml_html.HtmlElement | None:
+    """Return the parsed page, or None when nothing usable can be parsed."""
+    if not html:
+        return None
+    try:
+        tree = load_html(html)
+    except (ValueError, etree.ParserError, RecursionError):  # pragma: no cover - lxml quirks
+        return None
+    if tree is None or not isinstance(tree.tag, str):
+        return None
+    return tree
+
+
+# --------------------------------------------------------------------------- body
+
+
+_BLOCK_TAGS = {"p", "head", "quote", "list", "table", "item", "row", "cell", "code"}
+
+
+def _main_text_paragraphs(tree: lxml_html.HtmlElement, url: str) -> list[str]:
+    """Return the main text of ``tree`` as paragraphs, as Trafilatura finds it."""
+    try:
+        doc = bare_extraction(
+            tree,
+            url=url,
+            with_metadata=False,
+            include_comments=False,
+            include_tables=True,
+            include_images=False,
+            include_formatting=False,
+            include_links=False,
+            deduplicate=False,
+        )
+    except Exception:  # noqa: BLE001 - Trafilatura can fail deep inside lxml on odd markup
+        logger.debug("trafilatura failed on %s", url, exc_info=True)
+        return []
+    if doc is None or doc.body is None:
+        return []
+    return list(_paragraphs(doc.body))
+
+
+def _paragraphs(body: etree._Element) -> Iterator[str]:
+    """Yield one text per block of Trafilatura's XML body: paragraphs, headings, list
+    items, quote paragraphs and table rows each become one paragraph."""
+    for el in body:
+        yield from _block_texts(el)
+
+
+def _block_texts(el: etree._Element) -> Iterator[str]:
+    tag = el.tag
+    if tag == "list":
+        for item in el.iterfind("item"):
+            yield from _block_texts(item)
+        return
+    if tag in ("quote", "item") and any(child.tag in _BLOCK_TAGS for child in el):
+        if el.text and el.text.strip():
+            yield el.text.strip()
+        for child in el:
+            if child.tag in _BLOCK_TAGS:
+                yield from _block_texts(child)
+            elif child.tail and child.tail.strip():
+                yield child.tail.strip()
+        return
+    if tag == "table":
+        for row in el.iter("row"):
+            cells = [clean_whitespace(" ".join(c.itertext())) for c in row.iterfind("cell")]
+            line = " | ".join(c for c in cells if c)
+            if line:
+                yield line
+        return
+    if tag in ("graphic", "lb"):
+        return
+    yield from _split_on_double_breaks(el)
+
+
+def _split_on_double_breaks(el: etree._Element) -> Iterator[str]:
+    """Yield the element's text, split into paragraphs where it has two line breaks in a
+    row (old templates separate paragraphs with ``<br><br>``)."""
+    parts: list[str] = [el.text or ""]
+    for child in el:
+        if child.tag == "lb":
+            parts.append("\n")
+        else:
+            parts.append("".join(child.itertext()))
+        parts.append(child.tail or "")
+    text = "".join(parts)
+    for chunk in re.split(r"\n\s*\n", text):
+        cleaned = clean_whitespace(chunk)
+        if cleaned:
+            yield cleaned
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+def _json_ld_objects(tree: lxml_html.HtmlElement) -> list[dict[str, Any]]:
+    """Return every JSON-LD object of the page, with ``@graph`` and lists flattened."""
+    found: list[dict[str, Any]] = []
+    for script in tree.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
+        raw = (script.text or "").strip()
+        raw = re.sub(r"^\s*(?://)?\s*<!\[CDATA\[|(?://)?\s*\]\]>\s*$", "", raw)
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                found.append(item)
+                graph = item.get("@graph")
+                if isinstance(graph, list | dict):
+                    stack.append(graph)
+    return found
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    value = obj.get("@type", [])
+    values = value if isinstance(value, list) else [value]
+    return {v.rsplit("/", 1)[-1] for v in values if isinstance(v, str)}
+
+
+def _as_texts(value: Any, key: str = "name") -> list[str]:
+    """Return the strings in a JSON-LD value: a string, an object's ``key``, or a list."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        inner = value.get(key)
+        return _as_texts(inner, key) if inner is not None else []
+    if isinstance(value, list):
+        return [t for v in value for t in _as_texts(v, key)]
+    return []
+
+
+class PageMetadata:
+    """Metadata of one parsed page, read from its structured data first, then its markup."""
+
+    def __init__(self, tree: lxml_html.HtmlElement, url: str) -> None:
+        self.tree = tree
+        self.url = url
+        objects = _json_ld_objects(tree)
+        self.ld_article = next((o for o in objects if _types(o) & ARTICLE_TYPES), None)
+        self.ld_types = set().union(*(_types(o) for o in objects)) if objects else set()
+        self.ld_objects = objects
+        self._meta: dict[str, list[str]] = {}
+        for el in tree.iter("meta"):
+            key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+            content = el.get("content")
+            if key and content and content.strip():
+                self._meta.setdefault(key, []).append(content.strip())
+
+    # -- helpers
+
+    def meta(self, *keys: str) -> list[str]:
+        """Return the contents of the ``<meta>`` tags named by ``keys``, in key order."""
+        return [v for k in keys for v in self._meta.get(k.lower(), [])]
+
+    def ld(self, key: str, sub: str = "name") -> list[str]:
+        """Return the texts of the JSON-LD article's ``key`` property."""
+        return _as_texts(self.ld_article.get(key), sub) if self.ld_article else []
+
+    def _first_text(self, xpath: str) -> str | None:
+        for el in self.tree.xpath(xpath):
+            text = clean_whitespace(el if isinstance(el, str) else el.text_content())
+            if text:
+                return text
+        return None
+
+    # -- fields
+
+    def canonical_url(self) -> str | None:
+        """Return the page's canonical URL (rel=canonical, else og:url), absolute; None if
+        absent or if it points at a site's home page while this page is not one."""
+        for candidate in self.tree.xpath('//link[@rel="canonical"]/@href') + self.meta("og:url"):
+            absolute = urljoin(self.url, candidate.strip())
+            if not absolute.startswith(("http://", "https://")):
+                continue
+            if urlsplit(absolute).path in ("", "/") and urlsplit(self.url).path not in ("", "/"):
+                continue
+            return absolute
+        return None
+
+    def site_name(self) -> str | None:
+        """Return the publication's name."""
+        values = (self.meta("og:site_name") + _as_texts(self.ld_article.get("publisher") if self.ld_article else None)
+                  + self.meta("application-name"))
+        return values[0] if values else None
+
+    def title(self, site_name: str | None) -> str | None:
+        """Return the headline without site-name prefixes or suffixes."""
+        h1 = self._first_text("//article//h1") or self._first_text("//h1")
+        candidates = self.ld("headline") + self.meta("og:title", "twitter:title", "dc.title")
+        if h1:
+            candidates.append(h1)
+        candidates += [t.text_content() for t in self.tree.xpath("//title")][:1]
+        for raw in candidates:
+            title = strip_site_name(raw, site_name, self.url, h1)
+            if title:
+                return title
+        return None
+
+    def description(self) -> str | None:
+        """Return the standfirst / summary."""
+        values = (self.meta("og:description", "description", "twitter:description", "dc.description")
+                  + self.ld("description"))
+        return values[0] if values else None
+
+    def authors(self) -> list[str]:
+        """Return raw author strings: JSON-LD, then meta tags, then the visible byline."""
+        structured = self.ld("author") or self.ld("creator")
+        if structured:
+            return structured
+        metas = [v for v in self.meta("author", "article:author", "dc.creator", "parsely-author", "sailthru.author")
+                 if not v.startswith(("http://", "https://", "/"))]
+        if metas:
+            return metas
+        byline = self._first_text(
+            '//*[@rel="author" or @itemprop="author"]'
+            ' | //*[contains(concat(" ", normalize-space(@class), " "), " byline ")]'
+            ' | //*[contains(@class, "byline") or contains(@class, "author-name") or contains(@class, "author")]'
+        )
+        if byline:
+            return [byline]
+        text = self._first_text('//*[self::p or self::span or self::div][starts-with(normalize-space(.), "By ")]')
+        return [text] if text and len(text) < 120 else []
+
+    def published(self) -> str | None:
+        """Return the raw publication date: structured sources first, then htmldate."""
+        values = self.ld("datePublished") + self.ld("dateCreated") + self.meta(
+            "article:published_time", "og:article:published_time", "datepublished", "pubdate",
+            "publishdate", "publish-date", "dc.date.issued", "dcterms.issued", "dc.date",
+            "dcterms.date", "date", "sailthru.date", "parsely-pub-date", "article.published",
+        )
+        values += self.tree.xpath('//*[@itemprop="datePublished"]/@datetime')
+        values += self.tree.xpath("//time[@pubdate]/@datetime | //article//time/@datetime | //time/@datetime")[:1]
+        if values:
+            return values[0]
+        return self._htmldate()
+
+    def has_structured_date(self) -> bool:
+        """Return True when the page states a publication date in its metadata or markup."""
+        return bool(self.ld("datePublished") or self.meta(
+            "article:published_time", "og:article:published_time", "datepublished", "pubdate",
+            "publishdate", "dc.date.issued", "dcterms.issued", "dc.date", "date", "parsely-pub-date",
+        ) or self.tree.xpath('//*[@itemprop="datePublished"] | //time[@pubdate]'))
+
+    def _htmldate(self) -> str | None:
+        try:
+            return find_date(self.tree, url=self.url, original_date=True, extensive_search=False,
+                             outputformat="%Y-%m-%d")
+        except Exception:  # noqa: BLE001 - htmldate can fail on odd markup
+            return None
+
+    def modified(self) -> str | None:
+        """Return the raw last-modified date."""
+        values = self.ld("dateModified") + self.meta(
+            "article:modified_time", "og:updated_time", "datemodified", "dc.date.modified",
+            "dcterms.modified", "last-modified",
+        ) + self.tree.xpath('//*[@itemprop="dateModified"]/@datetime')
+        return values[0] if values else None
+
+    def language(self) -> str | None:
+        """Return the page's language tag."""
+        values = self.tree.xpath("/html/@lang") + self.ld("inLanguage") + self.meta(
+            "og:locale", "content-language", "dc.language", "language")
+        values += self.tree.xpath('//meta[@http-equiv="content-language"]/@content')
+        return values[0] if values else None
+
+    def section(self) -> str | None:
+        """Return the section the article is filed under."""
+        values = self.meta("article:section") + self.ld("articleSection")
+        return values[0] if values else None
+
+    def tags(self) -> list[str]:
+        """Return raw tag strings."""
+        return self.meta("article:tag") or self.ld("keywords") or self.meta("news_keywords", "keywords")
+
+    def image(self) -> str | None:
+        """Return the lead image URL."""
+        values = self.meta("og:image", "og:image:url", "twitter:image") + self.ld("image", "url")
+        return values[0] if values else None
+
+    def looks_like_article(self) -> bool:
+        """Return True when the page declares itself an article."""
+        og_type = [v.lower() for v in self.meta("og:type")]
+        return bool(self.ld_article) or "article" in og_type or self.has_structured_date()
+
+    def looks_like_listing(self) -> bool:
+        """Return True when the page declares itself a listing (collection, profile, ...)
+        or holds many teaser ``<article>`` elements."""
+        if self.ld_types & LISTING_TYPES and not self.ld_article:
+            return True
+        og_type = [v.lower() for v in self.meta("og:type")]
+        if og_type and og_type[0] in ("website", "profile", "object") and not self.ld_article:
+            return True
+        return len(self.tree.xpath("//article")) >= 3
+
+
+def strip_site_name(raw: str | None, site_name: str | None, url: str, h1: str | None = None) -> str | None:
+    """Return a title without the site-name segment ("Headline – Site" -> "Headline")."""
+    title = clean_whitespace(raw)
+    if not title:
+        return None
+    if h1 and title.casefold() == h1.casefold():
+        return title
+    parts = [p for p in _TITLE_SEPARATORS.split(title) if p.strip()]
+    if len(parts) < 2:
+        return title
+    if h1:
+        for part in parts:
+            if part.strip().casefold() == h1.casefold():
+                return part.strip()
+    host = urlsplit(url).hostname or ""
+    host_words = {w for w in re.split(r"[.\-]", host.lower()) if w not in ("www", "com", "org", "net", "co")}
+
+    def is_site(part: str) -> bool:
+        folded = part.strip().casefold()
+        squashed = re.sub(r"\W+", "", folded)
+        if site_name and folded == site_name.casefold():
+            return True
+        return bool(squashed) and (squashed in host_words or any(squashed == w for w in host_words))
+
+    while len(parts) > 1 and is_site(parts[-1]):
+        parts.pop()
+    while len(parts) > 1 and is_site(parts[0]):
+        parts.pop(0)
+    separator = re.search(_TITLE_SEPARATORS, title)
+    if len(parts) > 1 and separator:
+        # keep the headline's own separators: only the site segments were dropped
+        return clean_whitespace(title[title.find(parts[0]): title.rfind(parts[-1]) + len(parts[-1])])
+    return parts[0].strip()
+
+
+def _drop_reason(meta: PageMetadata, article: Article, min_words: int) -> str | None:
+    """Return why the page is not an article, or None when it is one."""
+    if meta.looks_like_listing() and not meta.ld_article:
+        return "listing"
+    if not meta.looks_like_article():
+        return "not_article"
+    if not article.body:
+        return "no_text"
+    if article.word_count < min_words:
+        return "too_short"
+    if not article.title:
+        return "no_title"
+    return None

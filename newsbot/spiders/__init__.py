@@ -1,0 +1,1 @@
+"""newsbot's spiders: ``site`` (whole-site discovery) and ``urls`` (URL lists)."""

@@ -1,0 +1,221 @@
+"""``site`` spider: discover and fetch the articles of whole news sites.
+
+Arguments: ``-a url=HOME[,HOME...]`` (or ``urls=`` a list when built from Python).
+
+Discovery, per site: the sitemaps named in robots.txt (else ``/sitemap.xml``), following
+sitemap indexes into news and plain sitemaps; RSS and Atom feeds declared with
+``<link rel="alternate">`` or found at common paths (``NEWSBOT_FEED_PATHS``); and
+same-site links from the home page and from the pages it leads to, up to
+``NEWSBOT_FOLLOW_DEPTH`` links away. robots.txt is obeyed (Scrapy's ``ROBOTSTXT_OBEY``);
+no request leaves the given sites. Every HTML page fetched is yielded as a ``PageItem``:
+the pipelines decide what is an article. Sitemap and feed XML is parsed without entity
+expansion or network access.
+
+Settings read: ``NEWSBOT_FEED_PATHS``, ``NEWSBOT_FOLLOW_DEPTH``, ``NEWSBOT_MAX_PAGES``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+from scrapy import Request
+from scrapy.http import Response
+from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+from newsbot.items import PageItem
+from newsbot.spiders.base import NewsSpider, is_html
+from newsbot.urls import canonical_request_url, host_of, url_problem
+
+logger = logging.getLogger(__name__)
+
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json",
+               "application/rdf+xml", "application/xml", "text/xml")
+_ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def feed_links(body: bytes) -> list[str]:
+    """Return the item links of an RSS, RDF or Atom feed; empty when it does not parse.
+
+    The parser never expands entities, loads DTDs or touches the network.
+    """
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False, recover=True)
+    try:
+        root = etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError:
+        return []
+    if root is None:
+        return []
+    links: list[str] = []
+    for item in root.iter("item", "{*}item"):  # RSS 2.0 and RDF
+        link = item.find("link")
+        if link is None:
+            link = item.find("{*}link")
+        if link is not None and link.text and link.text.strip():
+            links.append(link.text.strip())
+        elif (guid := item.find("guid")) is not None and guid.text and guid.get("isPermaLink", "true") == "true":
+            links.append(guid.text.strip())
+    for entry in root.iter(f"{_ATOM}entry"):
+        for link in entry.iter(f"{_ATOM}link"):
+            if link.get("rel", "alternate") == "alternate" and link.get("href"):
+                links.append(link.get("href").strip())
+                break
+    return links
+
+
+class SiteSpider(NewsSpider):
+    """Crawls news sites from their home pages through sitemaps, feeds and links."""
+
+    name = "site"
+
+    def __init__(self, url: str | None = None, urls: Iterable[str] | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        homes = list(urls or []) + [u.strip() for u in (url or "").split(",") if u.strip()]
+        self.homes: list[str] = []
+        for home in homes:
+            problem = url_problem(home)
+            if problem:
+                raise ValueError(f"site URL {home!r}: {problem}")
+            self.homes.append(home)
+        if not self.homes:
+            raise ValueError("the site spider needs at least one home URL (-a url=https://...)")
+        self.hosts = {host_of(h) for h in self.homes}
+        self.allowed_domains = sorted(self.hosts)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
+        """Return the spider with its discovery settings read from the crawler."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.feed_paths = settings.getlist("NEWSBOT_FEED_PATHS")
+        spider.follow_depth = settings.getint("NEWSBOT_FOLLOW_DEPTH", 3)
+        spider.max_pages = settings.getint("NEWSBOT_MAX_PAGES")
+        spider.link_extractor = LinkExtractor(allow_domains=sorted(spider.hosts), unique=True)
+        spider.pages_per_site: dict[str, int] = {}
+        return spider
+
+    # -- start
+
+    async def start(self) -> AsyncIterator[Any]:
+        """Yield, per site: robots.txt (for its sitemaps), the home page, and feed probes."""
+        for home in self.homes:
+            origin = "{0.scheme}://{0.netloc}".format(urlsplit(home))
+            self.crawler.stats.inc_value("newsbot/sites")
+            yield Request(urljoin(origin, "/robots.txt"), callback=self.parse_robots,
+                          errback=self.on_robots_error, meta={"probe": True, "dont_obey_robotstxt": True},
+                          priority=10)
+            yield Request(home, callback=self.parse_page, errback=self.on_error,
+                          meta={"depth_links": 0}, priority=5)
+            for path in self.feed_paths:
+                yield Request(urljoin(origin, path), callback=self.parse_feed, errback=self.on_error,
+                              meta={"probe": True}, priority=8)
+
+    # -- robots and sitemaps
+
+    def parse_robots(self, response: Response) -> Iterator[Request]:
+        """Yield the sitemaps robots.txt names, or the conventional ``/sitemap.xml``."""
+        urls = list(sitemap_urls_from_robots(response.text if hasattr(response, "text") else response.body,
+                                             base_url=response.url))
+        if not urls:
+            urls = [urljoin(response.url, "/sitemap.xml")]
+            probe = True
+        else:
+            probe = False
+        for url in urls:
+            if self.on_site(url):
+                yield Request(url, callback=self.parse_sitemap, errback=self.on_error,
+                              meta={"probe": probe, "sitemap_depth": 0}, priority=8)
+
+    def on_robots_error(self, failure: Any) -> Iterator[Request]:
+        """When robots.txt cannot be fetched, still try ``/sitemap.xml``."""
+        request = failure.request
+        yield Request(urljoin(request.url, "/sitemap.xml"), callback=self.parse_sitemap,
+                      errback=self.on_error, meta={"probe": True, "sitemap_depth": 0}, priority=8)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        """Follow a sitemap index into its sitemaps; yield a request per page a sitemap lists."""
+        body = response.body
+        if body[:2] == gzip_magic_number[:2] or response.url.endswith(".gz"):
+            try:
+                body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+            except Exception:  # noqa: BLE001 - corrupt or oversized archives are one error
+                self.count_error("bad_sitemap", response.url)
+                logger.error("bad sitemap: %s: cannot decompress", response.url)
+                return
+        try:
+            sitemap = Sitemap(body)
+        except Exception:  # noqa: BLE001 - lxml raises several types on broken XML
+            sitemap = None
+        if sitemap is None or sitemap.type not in ("sitemapindex", "urlset"):
+            if not response.meta.get("probe"):
+                self.count_error("bad_sitemap", response.url)
+                logger.error("bad sitemap: %s: not a sitemap or sitemap index", response.url)
+            return
+        depth = response.meta.get("sitemap_depth", 0)
+        for entry in sitemap:
+            loc = (entry.get("loc") or "").strip()
+            if not loc or not self.on_site(loc):
+                continue
+            if sitemap.type == "sitemapindex":
+                if depth < 3:
+                    yield Request(loc, callback=self.parse_sitemap, errback=self.on_error,
+                                  meta={"sitemap_depth": depth + 1}, priority=8)
+            else:
+                yield self.page_request(loc, depth_links=self.follow_depth)
+
+    # -- feeds
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        """Yield a request per item link of an RSS/Atom feed."""
+        if is_html(response):
+            return  # a probe path answered with an HTML page: not a feed
+        links = feed_links(response.body)
+        if not links and not response.meta.get("probe"):
+            self.count_error("bad_feed", response.url)
+            logger.error("bad feed: %s: no items could be read", response.url)
+        for link in links:
+            absolute = urljoin(response.url, link)
+            if self.on_site(absolute):
+                yield self.page_request(absolute, depth_links=self.follow_depth)
+
+    # -- pages
+
+    def page_request(self, url: str, depth_links: int) -> Request:
+        """Return the request for a candidate page found at ``depth_links`` links from home."""
+        return Request(canonical_request_url(url), callback=self.parse_page, errback=self.on_error,
+                       meta={"depth_links": depth_links, "source_url": url})
+
+    def parse_page(self, response: Response) -> Iterator[PageItem | Request]:
+        """Yield the page as a ``PageItem``, feeds it declares, and same-site links to follow."""
+        if not is_html(response):
+            yield from self.page_item(response)
+            return
+        site = host_of(response.url)
+        count = self.pages_per_site.get(site, 0) + 1
+        self.pages_per_site[site] = count
+        if self.max_pages and count > self.max_pages:
+            self.crawler.stats.inc_value("newsbot/skipped/max_pages")
+            return
+        yield from self.page_item(response)
+        depth = response.meta.get("depth_links", 0)
+        if depth == 0:
+            for href in response.xpath('//link[@rel="alternate"][@href]'):
+                if (href.attrib.get("type") or "").lower() in _FEED_TYPES:
+                    feed_url = response.urljoin(href.attrib["href"])
+                    if self.on_site(feed_url):
+                        yield Request(feed_url, callback=self.parse_feed, errback=self.on_error, priority=8)
+        if depth >= self.follow_depth:
+            return
+        for link in self.link_extractor.extract_links(response):
+            if self.on_site(link.url):
+                yield self.page_request(link.url, depth_links=depth + 1)
+
+    def on_site(self, url: str) -> bool:
+        """Return True when ``url`` is an http(s) URL on one of the given sites."""
+        return url.startswith(("http://", "https://")) and host_of(url) in self.hosts

@@ -1,0 +1,47 @@
+"""URL helpers shared by the spiders: validation of list lines and canonical forms."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from w3lib.url import safe_url_string, url_query_cleaner
+
+# Query parameters that only track a click; dropping them leaves the same page.
+TRACKING_PARAMS = (
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
+    "utm_name", "utm_reader", "utm_brand", "utm_social", "utm_social-type", "fbclid",
+    "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga", "ref_src",
+    "cmpid", "ocid", "at_medium", "at_campaign", "sr_share", "smid", "xtor",
+)
+MAX_URL_LENGTH = 2048
+
+
+def canonical_request_url(url: str) -> str:
+    """Return ``url`` without its fragment and tracking parameters, percent-encoded."""
+    cleaned = url_query_cleaner(url, TRACKING_PARAMS, remove=True, keep_fragments=False)
+    return safe_url_string(cleaned)
+
+
+def url_problem(line: str) -> str | None:
+    """Return why ``line`` is not a fetchable http(s) URL, or None when it is one."""
+    if len(line) > MAX_URL_LENGTH:
+        return f"URL longer than {MAX_URL_LENGTH} characters"
+    if any(ch.isspace() for ch in line):
+        return "not a URL (contains whitespace)"
+    try:
+        parts = urlsplit(line)
+        port = parts.port  # raises ValueError on a bad port
+    except ValueError as exc:
+        return f"not a URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"unsupported scheme {parts.scheme + ':' if parts.scheme else '(none)'}; only http and https URLs are fetched"
+    if not parts.hostname:
+        return "not a URL (no host)"
+    del port
+    return None
+
+
+def host_of(url: str) -> str:
+    """Return the lower-case host of ``url`` without ``www.``."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
