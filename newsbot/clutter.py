@@ -75,8 +75,24 @@ def is_clutter_element(el: lxml_html.HtmlElement) -> bool:
     return bool(tokens & _CLUTTER_TOKENS) or bool(_CLUTTER_PATTERNS.search(marker))
 
 
-def _text_len(el: lxml_html.HtmlElement) -> int:
-    return sum(len(t.strip()) for t in el.xpath(".//p//text()"))
+# Tags removed whatever they hold; other clutter blocks are kept when they hold most of the
+# page's text (a Blogger "widget Blog" or an ASP.NET page-wide <form> wraps the article).
+_GUARDED_TAGS = frozenset(("form",))
+
+
+def _text_len(el: lxml_html.HtmlElement, xpath: str = ".//p//text()") -> int:
+    return sum(len(t.strip()) for t in el.xpath(xpath))
+
+
+_ALL_TEXT = ".//text()[not(ancestor::script or ancestor::style)]"
+
+
+def _holds_most_text(el: lxml_html.HtmlElement, p_total: int, all_total: int) -> bool:
+    """Return True when ``el`` holds most of the page's paragraph text (or, on a page
+    without ``<p>``, most of its text)."""
+    if p_total > 200:
+        return _text_len(el) > 0.5 * p_total
+    return _text_len(el, _ALL_TEXT) > 0.4 * all_total
 
 
 def strip_clutter_nodes(tree: lxml_html.HtmlElement) -> int:
@@ -87,14 +103,16 @@ def strip_clutter_nodes(tree: lxml_html.HtmlElement) -> int:
     """
     body = tree.find(".//body")
     root = body if body is not None else tree
-    total = _text_len(root) or 1
+    p_total = _text_len(root)
+    all_total = _text_len(root, _ALL_TEXT) or 1
     removed = 0
     for el in list(root.iter()):
         if not isinstance(el.tag, str) or el.getparent() is None:
             continue
         if not is_clutter_element(el):
             continue
-        if el.tag not in CLUTTER_TAGS and _text_len(el) > 0.5 * total:
+        guarded = el.tag not in CLUTTER_TAGS or el.tag in _GUARDED_TAGS
+        if guarded and _holds_most_text(el, p_total, all_total):
             continue
         _drop_keep_tail(el)
         removed += 1
@@ -118,7 +136,7 @@ def _drop_keep_tail(el: lxml_html.HtmlElement) -> None:
 # Whole paragraphs that are clutter wherever they stand.
 _LINE_RULES = re.compile(
     r"""^(?:
-        (?:also\s+read|read\s+(?:more|also|next)|related|recommended|see\s+also|more\s+on\s+this|watch|listen)\b\s*[:|\-–—]  # teaser lines
+        (?:also\s+read|read\s+(?:more|also|next)|related|recommended|see\s+also|more\s+on\s+this|watch|listen)\b\s*[:|\-–—].*  # teaser lines
       | \d+\s*(?:min|mins|minutes?)\s*(?:read|reading)           # reading-time badge
       | (?:go\s*to\s*top|back\s*to\s*top|top)                    # jump links
       | (?:previous|next|prev)\s+(?:story|post|article)          # story navigation
@@ -130,7 +148,7 @@ _LINE_RULES = re.compile(
 )
 # A short paragraph that opens a teaser block or the comments: it and everything after it go.
 _TAIL_RULES = re.compile(
-    r"""^(?:latest\s+from\b.*|don['’]?t\s+miss|more\s+from\b.*|more\s+stories|related\s+(?:articles|stories|posts|news|coverage|content)
+    r"""^(?:latest\s+from\b.*|(?:previous|next|prev)\s+(?:story|post|article)|don['’]?t\s+miss|more\s+from\b.*|more\s+stories|related\s+(?:articles|stories|posts|news|coverage|content)
       |you\s+(?:may|might)\s+also\s+(?:like|enjoy)|most\s+(?:read|popular|viewed)|leave\s+a\s+(?:reply|comment)
       |\d+\s+(?:comments?|responses?|replies)|comments?|recommended(?:\s+for\s+you)?|trending(?:\s+now)?|also\s+read
       |about\s+the\s+author|sign\s+up\s+for\s+(?:our|the)\b.*|subscribe\s+to\s+(?:our|the)\s+newsletter.*)\s*[:.]?$""",

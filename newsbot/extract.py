@@ -412,6 +412,10 @@ def strip_site_name(raw: str | None, site_name: str | None, url: str, h1: str | 
         return None
     if h1 and title.casefold() == h1.casefold():
         return title
+    if site_name:
+        prefix = re.match(re.escape(site_name) + r"\s*[:|–—\-]\s*", title, re.IGNORECASE)
+        if prefix and len(title) > prefix.end():
+            title = title[prefix.end():]
     parts = [p for p in _TITLE_SEPARATORS.split(title) if p.strip()]
     if len(parts) < 2:
         return title

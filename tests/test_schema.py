@@ -1,0 +1,42 @@
+"""The shipped JSON Schema: loadable as package data, valid, and strict where it matters."""
+
+from __future__ import annotations
+
+import copy
+
+from jsonschema import Draft202012Validator
+
+from newsbot.items import RECORD_FIELDS
+from newsbot.schema import article_schema, record_errors
+
+GOOD = {
+    "id": "0123456789abcdef0123", "url": "https://news.example/2025/a/", "source_url": "https://news.example/2025/a/?utm_source=x",
+    "title": "A headline", "description": None, "body": "One.\n\nTwo.", "authors": ["Ann Lee"],
+    "published": "2025-03-03T09:30:00+01:00", "modified": None, "language": "en", "site_name": "Example",
+    "section": None, "tags": [], "image": None, "word_count": 2, "fetched_at": "2025-03-04T10:00:00+00:00",
+}
+
+
+def test_schema_is_draft_2020_12_and_names_every_record_field() -> None:
+    schema = article_schema()
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert set(schema["required"]) == set(RECORD_FIELDS)
+
+
+def test_good_record_is_valid() -> None:
+    assert record_errors(GOOD) == []
+
+
+def test_bad_records_name_the_field() -> None:
+    cases = {
+        "published": "3 March 2025", "language": "english", "word_count": 0, "title": "",
+        "url": "ftp://x/", "authors": "Ann Lee", "fetched_at": "yesterday",
+    }
+    for key, value in cases.items():
+        bad = copy.deepcopy(GOOD)
+        bad[key] = value
+        errors = record_errors(bad)
+        assert errors and errors[0].startswith(key), (key, errors)
+    missing = {k: v for k, v in GOOD.items() if k != "body"}
+    assert any("body" in e for e in record_errors(missing))
