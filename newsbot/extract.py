@@ -296,7 +296,8 @@ class PageMetadata:
         return values[0] if values else None
 
     def title(self, site_name: str | None) -> str | None:
-        """Return the headline without site-name prefixes or suffixes."""
+        """Return the headline without site-name prefixes or suffixes: the declared title
+        (JSON-LD headline, OpenGraph, Twitter, Dublin Core), else the ``<h1>``, else ``<title>``."""
         h1 = self._first_text("//article//h1") or self._first_text("//h1")
         candidates = self.ld("headline") + self.meta("og:title", "twitter:title", "dc.title")
         if h1:

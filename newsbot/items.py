@@ -10,6 +10,7 @@ URLs made absolute. Nothing here imports Scrapy: dataclass items work with Scrap
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field, fields
@@ -222,18 +223,26 @@ def language_code(value: str | None) -> str | None:
     return code if re.fullmatch(r"[a-z]{2}", code) else None
 
 
+def clean_meta_text(value: str | None) -> str | None:
+    """Return a metadata string with HTML entities decoded ("&#8217;" -> "’") and its
+    whitespace cleaned; metadata often carries entities escaped twice."""
+    if value is None:
+        return None
+    return clean_whitespace(html.unescape(str(value)))
+
+
 class ArticleLoader(ItemLoader):
     """Loads ``Article`` fields from raw values; the first non-empty value of a scalar field
     wins, so callers add values in order of trust."""
 
     default_item_class = Article
-    default_input_processor = MapCompose(clean_whitespace)
+    default_input_processor = MapCompose(clean_meta_text)
     default_output_processor = TakeFirst()
 
     body_in = MapCompose(clean_body)
-    authors_in = MapCompose(split_authors)
+    authors_in = MapCompose(clean_meta_text, split_authors)
     authors_out = unique
-    tags_in = MapCompose(split_tags)
+    tags_in = MapCompose(clean_meta_text, split_tags)
     tags_out = unique
     published_in = MapCompose(to_iso8601)
     modified_in = MapCompose(to_iso8601)

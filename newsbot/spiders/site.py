@@ -25,7 +25,7 @@ from lxml import etree
 from scrapy import Request
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
-from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from newsbot.items import PageItem
@@ -120,7 +120,7 @@ class SiteSpider(NewsSpider):
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
         """Yield the sitemaps robots.txt names, or the conventional ``/sitemap.xml``."""
-        urls = list(sitemap_urls_from_robots(response.text if hasattr(response, "text") else response.body,
+        urls = list(sitemap_urls_from_robots(response.body,
                                              base_url=response.url))
         if not urls:
             urls = [urljoin(response.url, "/sitemap.xml")]
@@ -141,7 +141,7 @@ class SiteSpider(NewsSpider):
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         """Follow a sitemap index into its sitemaps; yield a request per page a sitemap lists."""
         body = response.body
-        if body[:2] == gzip_magic_number[:2] or response.url.endswith(".gz"):
+        if body[:2] == b"\x1f\x8b":
             try:
                 body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
             except Exception:  # noqa: BLE001 - corrupt or oversized archives are one error
