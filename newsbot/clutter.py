@@ -37,7 +37,7 @@ _CLUTTER_TOKENS = frozenset(
     sidebar widget widgets breadcrumb breadcrumbs pagination pager
     advert advertisement advertising ads ad sponsored sponsor promo promoted outbrain taboola
     tagcloud tagline tags keywords
-    byline bylines dateline-meta readtime toolbar tools print
+    byline bylines readtime toolbar tools print copyright rights
     popular trending mostread teaser teasers""".split()
 )
 # Word pairs (or longer patterns) in a class/id that mark a clutter block.
@@ -48,6 +48,13 @@ _CLUTTER_PATTERNS = re.compile(
     r"|read(?:ing)?[-_ ]?time|most[-_ ]?(?:read|popular|viewed|shared)|(?:latest|recent|more|popular)[-_ ]?(?:posts|news|stories|articles|from)"
     r"|also[-_ ]?read|read[-_ ]?(?:more|also|next)|you[-_ ]?may[-_ ]?(?:also[-_ ]?)?like|dont[-_ ]?miss"
     r"|entry[-_ ]?meta|post[-_ ]?meta|meta[-_ ]?(?:data|info)|jeg_post_meta|jeg_meta",
+    re.IGNORECASE,
+)
+# Class/id patterns of the article's own text container: such an element, and every element
+# around it, is never clutter ("entry-content no-share" is the article, not a share bar).
+_CONTENT_PATTERNS = re.compile(
+    r"entry[-_]?content|post[-_]?(?:content|body|text|entry)|article[-_]?(?:body|content|text)"
+    r"|story[-_]?(?:body|content|text)|content[-_]?body|body[-_]?text|td[-_]post[-_]content|articlebody",
     re.IGNORECASE,
 )
 _TOKEN_SPLIT = re.compile(r"[\s_\-]+")
@@ -103,13 +110,20 @@ def strip_clutter_nodes(tree: lxml_html.HtmlElement) -> int:
     """
     body = tree.find(".//body")
     root = body if body is not None else tree
+    protected: set[lxml_html.HtmlElement] = set()
+    for el in root.iter():
+        if isinstance(el.tag, str) and (
+            _CONTENT_PATTERNS.search(_marker_text(el)) or el.get("itemprop") == "articleBody"
+        ):
+            protected.update(el.iterancestors())
+            protected.add(el)
     p_total = _text_len(root)
     all_total = _text_len(root, _ALL_TEXT) or 1
     removed = 0
     for el in list(root.iter()):
         if not isinstance(el.tag, str) or el.getparent() is None:
             continue
-        if not is_clutter_element(el):
+        if el in protected or not is_clutter_element(el):
             continue
         guarded = el.tag not in CLUTTER_TAGS or el.tag in _GUARDED_TAGS
         if guarded and _holds_most_text(el, p_total, all_total):
@@ -143,6 +157,7 @@ _LINE_RULES = re.compile(
       | (?:share|share\s+this(?:\s+\w+)?|share\s+on\s+\w+|tweet|e-?mail|print|whatsapp|facebook|twitter|linkedin|copy\s+link)  # share buttons
       | (?:updated|last\s+updated)(?:\s+at|\s+on|:)?\s*(?=[^\n]*\d)[\w\s.,:/-]{0,40}  # "Updated at 1:23 p.m."
       | (?:photo|photos|image|picture|credit|source|foto)\s*:.{0,160}  # photo credits
+      | (?:©|\(c\)|copyright\b).{0,300}                         # rights notices
     )\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )

@@ -30,7 +30,7 @@ def test_scrape_mixed_list(tmp_path: Path, fixture_site: FixtureServer, expected
     records = read_jsonl(out)
     assert sorted(r["source_url"] for r in records) == sorted(good)
     assert all(record_errors(r) == [] for r in records)
-    errors = [line for line in proc.stderr.splitlines() if "ERROR" in line]
+    errors = [line for line in proc.stderr.splitlines() if "] ERROR: " in line]
     assert any(f"{listing}:4:" in e and "file:" in e for e in errors), errors
     assert any(f"{listing}:6:" in e and "not a URL" in e for e in errors), errors
     assert any("no-such-story" in e and "404" in e and f"{listing}:7" in e for e in errors), errors
