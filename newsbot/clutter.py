@@ -57,14 +57,39 @@ _CONTENT_PATTERNS = re.compile(
     r"|story[-_]?(?:body|content|text)|content[-_]?body|body[-_]?text|td[-_]post[-_]content|articlebody",
     re.IGNORECASE,
 )
-_TOKEN_SPLIT = re.compile(r"[\s_\-]+")
 _KEEP_TAGS = frozenset(("html", "body", "main"))
+_TOKEN_SPLIT = re.compile(r"[\s_\-]+")
+# Marker strings repeat a lot within and across pages: their verdicts are cached.
+_VERDICTS: dict[str, tuple[bool, bool]] = {}
+_VERDICTS_MAX = 50_000
+
+
+def _marker_verdict(marker: str) -> tuple[bool, bool]:
+    """Return (is the article's text container, is a clutter block) for a marker string."""
+    verdict = _VERDICTS.get(marker)
+    if verdict is None:
+        tokens = {t.lower() for t in _TOKEN_SPLIT.split(marker) if t}
+        verdict = (
+            _CONTENT_PATTERNS.search(marker) is not None,
+            bool(tokens & _CLUTTER_TOKENS) or _CLUTTER_PATTERNS.search(marker) is not None,
+        )
+        if len(_VERDICTS) >= _VERDICTS_MAX:
+            _VERDICTS.clear()
+        _VERDICTS[marker] = verdict
+    return verdict
+
+
+_MARKER_ATTRS = ("class", "id", "role", "aria-label", "data-component")
+# Elements that carry a marker attribute, or a clutter tag, in document order.
+_CANDIDATES_XPATH = (
+    ".//*[@class or @id or @role or @aria-label or @data-component or @itemprop or "
+    + " or ".join(f"self::{t}" for t in sorted(CLUTTER_TAGS)) + "]"
+)
 
 
 def _marker_text(el: lxml_html.HtmlElement) -> str:
-    return " ".join(
-        el.get(attr, "") for attr in ("class", "id", "role", "aria-label", "data-component")
-    )
+    get = el.get
+    return " ".join(v for a in _MARKER_ATTRS if (v := get(a)))
 
 
 def is_clutter_element(el: lxml_html.HtmlElement) -> bool:
@@ -76,59 +101,89 @@ def is_clutter_element(el: lxml_html.HtmlElement) -> bool:
     if tag in _KEEP_TAGS:
         return False
     marker = _marker_text(el)
-    if not marker.strip():
-        return False
-    tokens = {t.lower() for t in _TOKEN_SPLIT.split(marker) if t}
-    return bool(tokens & _CLUTTER_TOKENS) or bool(_CLUTTER_PATTERNS.search(marker))
+    return bool(marker) and _marker_verdict(marker)[1]
 
 
 # Tags removed whatever they hold; other clutter blocks are kept when they hold most of the
 # page's text (a Blogger "widget Blog" or an ASP.NET page-wide <form> wraps the article).
 _GUARDED_TAGS = frozenset(("form",))
 
+_ALL_TEXT = ".//text()[not(ancestor::script or ancestor::style)]"
+
 
 def _text_len(el: lxml_html.HtmlElement, xpath: str = ".//p//text()") -> int:
     return sum(len(t.strip()) for t in el.xpath(xpath))
 
 
-_ALL_TEXT = ".//text()[not(ancestor::script or ancestor::style)]"
+class _TextSizes:
+    """Paragraph-text lengths of one page, computed once, so that "does this block hold
+    most of the page's text" costs one walk over the block's ``<p>`` elements."""
 
+    def __init__(self, root: lxml_html.HtmlElement) -> None:
+        self.root = root
+        self.p_len: dict[lxml_html.HtmlElement, int] = {}
+        for p in root.iter("p"):
+            if p not in self.p_len:
+                self.p_len[p] = _text_len(p, ".//text()")
+                for inner in p.iterdescendants("p"):  # nested <p> in broken markup: count once
+                    self.p_len[inner] = 0
+        self.p_total = sum(self.p_len.values())
+        self._all_total: int | None = None
 
-def _holds_most_text(el: lxml_html.HtmlElement, p_total: int, all_total: int) -> bool:
-    """Return True when ``el`` holds most of the page's paragraph text (or, on a page
-    without ``<p>``, most of its text)."""
-    if p_total > 200:
-        return _text_len(el) > 0.5 * p_total
-    return _text_len(el, _ALL_TEXT) > 0.4 * all_total
+    def holds_most_text(self, el: lxml_html.HtmlElement) -> bool:
+        """Return True when ``el`` holds most of the page's paragraph text (or, on a page
+        without much ``<p>`` text, most of its text)."""
+        if self.p_total > 200:
+            p_len = self.p_len
+            return sum(p_len.get(p, 0) for p in el.iter("p")) > 0.5 * self.p_total
+        if self._all_total is None:
+            self._all_total = _text_len(self.root, _ALL_TEXT) or 1
+        return _text_len(el, _ALL_TEXT) > 0.4 * self._all_total
 
 
 def strip_clutter_nodes(tree: lxml_html.HtmlElement) -> int:
     """Remove clutter blocks from ``tree`` in place and return how many were removed.
 
     A block that holds most of the page's paragraph text is never removed, so a content
-    wrapper that happens to carry a clutter word ("post-share-enabled") survives.
+    wrapper that happens to carry a clutter word ("post-share-enabled") survives; nor is
+    the article's own text container (``entry-content``, ``itemprop=articleBody``) or any
+    element around it.
     """
     body = tree.find(".//body")
     root = body if body is not None else tree
+    candidates = []
     protected: set[lxml_html.HtmlElement] = set()
-    for el in root.iter():
-        if isinstance(el.tag, str) and (
-            _CONTENT_PATTERNS.search(_marker_text(el)) or el.get("itemprop") == "articleBody"
-        ):
-            protected.update(el.iterancestors())
-            protected.add(el)
-    p_total = _text_len(root)
-    all_total = _text_len(root, _ALL_TEXT) or 1
+    for el in root.xpath(_CANDIDATES_XPATH):
+        tag = el.tag
+        marker = _marker_text(el)
+        is_content, is_clutter = _marker_verdict(marker) if marker else (False, False)
+        if is_content or el.get("itemprop") == "articleBody":
+            if el not in protected:
+                protected.add(el)
+                for anc in el.iterancestors():
+                    if anc in protected:
+                        break
+                    protected.add(anc)
+            continue
+        if tag in CLUTTER_TAGS:
+            candidates.append((el, True))
+        elif is_clutter and tag not in _KEEP_TAGS:
+            candidates.append((el, False))
+    if not candidates:
+        return 0
+    sizes = _TextSizes(root)
+    removed_set: set[lxml_html.HtmlElement] = set()
     removed = 0
-    for el in list(root.iter()):
-        if not isinstance(el.tag, str) or el.getparent() is None:
+    for el, by_tag in candidates:
+        if el in protected:
             continue
-        if el in protected or not is_clutter_element(el):
+        if removed_set and any(anc in removed_set for anc in el.iterancestors()):
             continue
-        guarded = el.tag not in CLUTTER_TAGS or el.tag in _GUARDED_TAGS
-        if guarded and _holds_most_text(el, p_total, all_total):
+        guarded = not by_tag or el.tag in _GUARDED_TAGS
+        if guarded and sizes.holds_most_text(el):
             continue
         _drop_keep_tail(el)
+        removed_set.add(el)
         removed += 1
     return removed
 
