@@ -35,7 +35,11 @@ def _settings(overrides: list[str], log_level: str | None) -> Any:
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newsbot.settings")
     from scrapy.utils.project import get_project_settings
 
-    settings = get_project_settings()
+    return _apply_overrides(get_project_settings(), overrides, log_level)
+
+
+def _apply_overrides(settings: Any, overrides: list[str], log_level: str | None) -> Any:
+    """Return ``settings`` with ``-s NAME=VALUE`` overrides and the log level applied."""
     for item in overrides:
         name, sep, value = item.partition("=")
         if not sep or not name:
@@ -90,13 +94,46 @@ def summary_lines(stats: dict[str, Any], output: str | None) -> list[str]:
     return lines
 
 
-def _crawl_exit_code(stats: dict[str, Any], sites: list[str]) -> int:
+def site_summary_lines(stats: dict[str, Any]) -> list[str]:
+    """Return one summary line per site: discovered, fetched, written, skipped as seen,
+    dropped by reason, errors by kind."""
+    from newsbot.incremental import per_site
+
+    lines = []
+    for host, site in sorted(per_site(stats).items()):
+        dropped = ", ".join(f"{k}={v}" for k, v in sorted(site["dropped"].items())) or "none"
+        errors = ", ".join(f"{k}={v}" for k, v in sorted(site["errors"].items())) or "none"
+        lines.append(f"site {host}: discovered {site['discovered']}, fetched {site['fetched']}, "
+                     f"written {site['written']}, skipped as seen {site['skipped_seen']}, "
+                     f"dropped {dropped}, errors {errors}")
+    return lines
+
+
+def failed_sites(stats: dict[str, Any], homes: list[str]) -> list[str]:
+    """Return the home URLs of sites that failed: no article found (new or already seen),
+    or most of their fetches failed."""
+    from newsbot.incremental import per_site
     from newsbot.urls import host_of
 
-    failed = [s for s in sites if not stats.get(f"newsbot/site/{host_of(s)}/articles")]
-    for site in failed:
-        logger.error("site gave no article: %s", site)
-    return EXIT_FAILURES if failed else EXIT_OK
+    sites = per_site(stats)
+    failed = []
+    for home in homes:
+        site = sites.get(host_of(home), {})
+        # broken links (404/410) are the site's own; they do not make the site failed
+        errors = sum(v for k, v in site.get("errors", {}).items() if k not in ("http_404", "http_410"))
+        if not site.get("found") and not site.get("unchanged"):
+            logger.error("site failed: %s: no article found", home)
+            failed.append(home)
+        elif errors and errors >= site.get("fetched", 0) / 2:
+            logger.error("site failed: %s: %d of %d fetches failed", home, errors, site.get("fetched", 0))
+            failed.append(home)
+    return failed
+
+
+def _crawl_exit_code(stats: dict[str, Any], sites: list[str]) -> int:
+    if stats.get("newsbot/locked"):
+        return EXIT_LOCKED
+    return EXIT_FAILURES if failed_sites(stats, sites) else EXIT_OK
 
 
 def _scrape_exit_code(stats: dict[str, Any]) -> int:
@@ -106,18 +143,58 @@ def _scrape_exit_code(stats: dict[str, Any]) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    """Crawl whole sites from their home pages."""
+    """Crawl whole sites from their home pages (or the sites of a ``sites.toml``),
+    incrementally, under the state store's run lock."""
+    from newsbot.config import ConfigError, default_state_for, load_config
+    from newsbot.state import LockedError, RunLock, default_state_path
     from newsbot.urls import url_problem
 
+    config = None
+    if args.config:
+        try:
+            config = load_config(args.config)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from exc
+    if not args.urls and config is None:
+        raise UsageError("give site URLs or --config sites.toml")
     for url in args.urls:
         problem = url_problem(url)
         if problem:
             raise UsageError(f"site URL {url!r}: {problem}")
-    settings = _settings(args.set, args.log_level)
-    stats = run_crawl("site", args.output, settings, urls=args.urls)
-    for line in summary_lines(stats, args.output):
+    output = args.output or (config.output if config else None)
+    if not output:
+        raise UsageError("no output: give -o FILE (or output = ... in the config)")
+    state = None
+    if not args.no_state:
+        state = args.state or (config.state if config else None) or str(
+            default_state_for(config.path) if config else default_state_path())
+
+    settings = _settings([], None)
+    if config:
+        settings.setdict(config.settings, priority="project")
+    settings = _apply_overrides(settings, args.set, args.log_level)
+    settings.set("NEWSBOT_UPDATES", args.updates, priority="cmdline")
+    if args.updates:
+        settings.set("FEED_EXPORT_FIELDS", [*settings.getlist("FEED_EXPORT_FIELDS"), "updated"], priority="cmdline")
+    lock = None
+    if state:
+        try:
+            lock = RunLock(state).acquire()
+        except LockedError as exc:
+            print(f"newsbot: locked: {exc}", file=sys.stderr)
+            return EXIT_LOCKED
+        settings.set("NEWSBOT_STATE", state, priority="cmdline")
+        settings.set("NEWSBOT_LOCK_HELD", True, priority="cmdline")
+    sites = [site.as_dict() for site in config.sites] if config else []
+    homes = list(args.urls) + [u for site in sites for u in site["urls"]]
+    try:
+        stats = run_crawl("site", output, settings, urls=args.urls, sites=sites)
+    finally:
+        if lock:
+            lock.release()
+    for line in summary_lines(stats, None) + site_summary_lines(stats):
         print(line, file=sys.stderr)
-    return _crawl_exit_code(stats, args.urls)
+    return _crawl_exit_code(stats, homes)
 
 
 def cmd_scrape(args: argparse.Namespace) -> int:
@@ -160,7 +237,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         server = FixtureServer(args.fixtures)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
-    settings = _settings(args.set, args.log_level or "WARNING")
+    settings = _settings(["AUTOTHROTTLE_ENABLED=False", *args.set], args.log_level or "WARNING")
     with server:
         print(f"serving the fixture site at {server.origin}/", file=sys.stderr)
         stats = run_crawl("site", args.output, settings, urls=[server.url("/")])
@@ -189,7 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     crawl = sub.add_parser("crawl", help="crawl news sites from their home pages",
                            epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    crawl.add_argument("urls", nargs="+", metavar="URL", help="home page of a site")
+    crawl.add_argument("urls", nargs="*", metavar="URL", help="home page of a site")
+    crawl.add_argument("-c", "--config", type=Path, help="sites.toml listing the sites and their options")
+    crawl.add_argument("--state", help="emitted-articles store (SQLite; default: in the user's state folder, "
+                       "one per config file)")
+    crawl.add_argument("--no-state", action="store_true", help="no incremental state: emit every article found")
+    crawl.add_argument("--updates", action="store_true",
+                       help="also emit articles seen before whose text changed, flagged \"updated\": true")
     common(crawl)
     crawl.set_defaults(func=cmd_crawl)
 

@@ -2,7 +2,9 @@
 
 Settings read:
 
-* ``NEWSBOT_MIN_WORDS``: shortest body (in words) that counts as an article.
+* ``NEWSBOT_MIN_WORDS``: shortest body (in words) that counts as an article;
+* ``NEWSBOT_EXTRACT_WORKERS``, ``NEWSBOT_EXTRACT_TIMEOUT``, ``NEWSBOT_EXTRACT_FUNCTION``:
+  the extraction process pool (:mod:`newsbot.workers`).
 
 Stats written:
 
@@ -10,23 +12,40 @@ Stats written:
 * ``newsbot/articles``: records that passed every pipeline;
 * ``newsbot/dropped/<reason>``: pages dropped, by reason (``listing``, ``not_article``,
   ``too_short``, ``no_text``, ``invalid_record``, ``duplicate``, ...);
+* ``newsbot/errors/extract_crash``, ``newsbot/errors/extract_timeout``: pages lost because
+  their extraction worker died or ran past the time limit;
 * ``newsbot/site/<host>/pages``, ``.../articles``, ``.../dropped/<reason>``: the same per site.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from newsbot.extract import extract_article
 from newsbot.items import Article, PageItem
+from newsbot.incremental import state_of
 from newsbot.schema import record_errors
+from newsbot.state import NEAR_DUPLICATE_BITS, FingerprintIndex, body_fingerprint, url_key
+from newsbot.workers import (
+    DEFAULT_FUNCTION,
+    ProcessPool,
+    WorkerCrashed,
+    WorkerTimeout,
+    check_function_path,
+    load_function,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from scrapy.crawler import Crawler
+
+    from newsbot.state import StateStore
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
@@ -60,27 +79,96 @@ class _StatsPipeline:
 
 
 class ExtractPipeline(_StatsPipeline):
-    """Turns a ``PageItem`` into an ``Article`` with :func:`newsbot.extract.extract_article`."""
+    """Turns a ``PageItem`` into an ``Article`` with :func:`newsbot.extract.extract_article`.
 
-    def __init__(self, stats: StatsCollector, min_words: int) -> None:
+    With ``NEWSBOT_EXTRACT_WORKERS`` above 1 the extraction runs in a
+    :class:`newsbot.workers.ProcessPool` started when the spider opens and stopped when it
+    closes, and ``process_item`` awaits it, so the reactor keeps downloading meanwhile.
+    Backpressure: ``process_item`` returns only once its page is extracted, so a page waiting
+    for a worker stays in Scrapy's scraper slot, and Scrapy stops taking new requests while
+    that slot holds ``SCRAPER_SLOT_MAX_ACTIVE_SIZE`` bytes of responses; the pool sends a
+    worker one page at a time. A page whose worker dies (``newsbot/errors/extract_crash``)
+    or runs past ``NEWSBOT_EXTRACT_TIMEOUT`` (``newsbot/errors/extract_timeout``) is lost
+    with one error line naming it; the worker is replaced and the crawl goes on.
+    """
+
+    def __init__(self, stats: StatsCollector, min_words: int, workers: int = 0, timeout: float = 0.0,
+                 function: str = DEFAULT_FUNCTION) -> None:
         super().__init__(stats)
         self.min_words = min_words
+        self.function_path = function
+        self.pool: ProcessPool | None = None
+        self.function: Callable[..., Article] | None = None
+        if workers > 1:  # the crawling process never imports the extraction code
+            check_function_path(function)
+            self.pool = ProcessPool(workers, function, timeout)
+        else:
+            self.function = load_function(function)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        """Return the pipeline configured from the crawler's settings."""
-        return cls(crawler.stats, crawler.settings.getint("NEWSBOT_MIN_WORDS"))
+        """Return the pipeline configured from the crawler's settings, its pool tied to the
+        spider's life (started on ``spider_opened``, stopped on ``spider_closed``)."""
+        settings = crawler.settings
+        workers = settings.get("NEWSBOT_EXTRACT_WORKERS")
+        try:
+            function = settings.get("NEWSBOT_EXTRACT_FUNCTION") or DEFAULT_FUNCTION
+            pipeline = cls(
+                crawler.stats,
+                settings.getint("NEWSBOT_MIN_WORDS"),
+                workers=(os.cpu_count() or 1) if workers in (None, "") else int(workers),
+                timeout=settings.getfloat("NEWSBOT_EXTRACT_TIMEOUT"),
+                function=function,
+            )
+        except (ValueError, ImportError, AttributeError) as exc:
+            raise ValueError(f"extraction settings: {exc}") from exc
+        crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    async def spider_opened(self) -> None:
+        """Start the extraction workers, so they load while the first pages download."""
+        if self.pool is not None:
+            self.pool.start()
+            logger.info("extracting in %d worker processes", self.pool.size)
+
+    def spider_closed(self) -> None:
+        """Stop the extraction workers."""
+        if self.pool is not None:
+            self.pool.close()
+            logger.info("extraction pool closed: %d pages, %d crashes, %d timeouts, at most %d pages waiting",
+                        self.pool.tasks, self.pool.crashes, self.pool.timeouts, self.pool.max_waiting)
 
     async def process_item(self, item: Any) -> Any:
-        """Return the extracted ``Article`` for a ``PageItem``; other items pass through."""
+        """Return the extracted ``Article`` for a ``PageItem``; other items pass through.
+
+        Raises ``DropItem`` when the page is lost to a worker crash or the time limit.
+        """
         if not isinstance(item, PageItem):
             return item
         self.stats.inc_value("newsbot/pages")
         self.stats.inc_value(f"newsbot/site/{site_of(item.url)}/pages")
-        article = extract_article(item.html, item.final_url or item.url, min_words=self.min_words)
+        url = item.final_url or item.url
+        if self.function is not None:
+            article = self.function(item.html, url, min_words=self.min_words)
+        else:
+            assert self.pool is not None
+            try:
+                article = await self.pool.run(item.html, url, min_words=self.min_words)
+            except WorkerCrashed as exc:
+                raise self.lost("extract_crash", item.url, str(exc)) from None
+            except WorkerTimeout as exc:
+                raise self.lost("extract_timeout", item.url, str(exc)) from None
         article.source_url = item.url
         article.fetched_at = item.fetched_at
         return article
+
+    def lost(self, kind: str, url: str, reason: str) -> DropItem:
+        """Count and log a page lost to its extraction worker; return the exception to raise."""
+        self.stats.inc_value(f"newsbot/errors/{kind}")
+        self.stats.inc_value(f"newsbot/site/{site_of(url)}/errors/{kind}")
+        logger.error("extraction failed: %s: %s; page lost", url, reason)
+        return DropItem(f"{kind}: {url}", log_level="ERROR")
 
 
 class ValidatePipeline(_StatsPipeline):
@@ -106,24 +194,51 @@ class ValidatePipeline(_StatsPipeline):
 
 
 class DedupPipeline(_StatsPipeline):
-    """Drops a second record with the same canonical URL within one run."""
+    """Emits each story once: within the run (same canonical URL, or a body whose
+    fingerprint is within a few bits of one already written) and, with a state store
+    (``NEWSBOT_STATE``), across runs. With ``NEWSBOT_UPDATES`` an article seen before is
+    emitted again, flagged ``updated``, when its text changed."""
 
-    def __init__(self, stats: StatsCollector) -> None:
+    def __init__(self, stats: StatsCollector, store: StateStore | None = None, updates: bool = False) -> None:
         super().__init__(stats)
-        self.seen: set[str] = set()
+        self.store = store
+        self.updates = updates
+        self.seen_ids: set[str] = set()
+        self.fingerprints = FingerprintIndex()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
-        """Return the pipeline bound to the crawler's stats."""
-        return cls(crawler.stats)
+        """Return the pipeline bound to the crawler's stats and state store."""
+        return cls(crawler.stats, state_of(crawler), crawler.settings.getbool("NEWSBOT_UPDATES"))
 
     async def process_item(self, item: Any) -> Any:
-        """Return ``item`` the first time its canonical URL is seen; drop repeats."""
+        """Return ``item`` the first time its story is seen; drop repeats."""
         if not isinstance(item, Article):
             return item
-        if item.id in self.seen:
+        site = site_of(item.url)
+        self.stats.inc_value(f"newsbot/site/{site}/found")
+        key = url_key(item.url)
+        fingerprint = body_fingerprint(item.body)
+        if item.id in self.seen_ids:
             raise self.drop("duplicate", item.source_url, f"same canonical URL as {item.url}")
-        self.seen.add(item.id)
+        twin = self.fingerprints.find(fingerprint)
+        if twin is not None:
+            raise self.drop("duplicate", item.source_url, f"same text as {twin}")
+        aliases = sorted({url_key(u) for u in (item.source_url, item.url) if u} - {key})
+        if self.store is not None:
+            earlier = self.store.lookup_key(key) or next(
+                (s for a in aliases if (s := self.store.lookup_key(a))), None) or self.store.lookup_fingerprint(fingerprint)
+            if earlier is not None:
+                changed = bin(earlier.fingerprint ^ fingerprint).count("1") > NEAR_DUPLICATE_BITS
+                if not (self.updates and changed and earlier.key == key):
+                    self.stats.inc_value("newsbot/skipped/seen")
+                    self.stats.inc_value(f"newsbot/site/{site}/skipped/seen")
+                    raise Dropped("seen", f"seen: {item.source_url} (emitted {earlier.first_emitted} as {earlier.url})")
+                item.updated = True
+                self.stats.inc_value("newsbot/updated")
+            self.store.stage(key, item.url, fingerprint, aliases)
+        self.seen_ids.add(item.id)
+        self.fingerprints.add(fingerprint, item.url)
         self.stats.inc_value("newsbot/articles")
-        self.stats.inc_value(f"newsbot/site/{site_of(item.url)}/articles")
+        self.stats.inc_value(f"newsbot/site/{site}/articles")
         return item

@@ -10,6 +10,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from newsbot.errors import failure_kind, failure_reason
+from newsbot.incremental import NotModified
 from newsbot.items import PageItem, utc_now_iso
 from newsbot.pipelines import site_of
 
@@ -60,6 +61,9 @@ class NewsSpider(Spider):
         """
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
+        if failure.check(NotModified):
+            logger.debug("unchanged since the last run: %s", url)
+            return
         kind = failure_kind(failure)
         if request is not None and request.meta.get("probe"):
             logger.debug("probe failed: %s (%s)", url, failure_reason(failure))

@@ -74,9 +74,16 @@ class SiteSpider(NewsSpider):
 
     name = "site"
 
-    def __init__(self, url: str | None = None, urls: Iterable[str] | None = None, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, url: str | None = None, urls: Iterable[str] | None = None,
+                 sites: Iterable[dict[str, Any]] | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         homes = list(urls or []) + [u.strip() for u in (url or "").split(",") if u.strip()]
+        # per-site options of a sites.toml (newsbot.config.SiteConfig.as_dict()), by host
+        self.site_options: dict[str, dict[str, Any]] = {}
+        for site in sites or []:
+            homes.extend(site["urls"])
+            for home in site["urls"]:
+                self.site_options[host_of(home)] = site
         self.homes: list[str] = []
         for home in homes:
             problem = url_problem(home)
@@ -96,7 +103,8 @@ class SiteSpider(NewsSpider):
         spider.feed_paths = settings.getlist("NEWSBOT_FEED_PATHS")
         spider.follow_depth = settings.getint("NEWSBOT_FOLLOW_DEPTH", 3)
         spider.max_pages = settings.getint("NEWSBOT_MAX_PAGES")
-        spider.link_extractor = LinkExtractor(allow_domains=sorted(spider.hosts), unique=True)
+        # hosts are checked by allowed_page (LinkExtractor.allow_domains ignores ports)
+        spider.link_extractor = LinkExtractor(unique=True)
         spider.pages_per_site: dict[str, int] = {}
         return spider
 
@@ -115,6 +123,12 @@ class SiteSpider(NewsSpider):
             for path in self.feed_paths:
                 yield Request(urljoin(origin, path), callback=self.parse_feed, errback=self.on_error,
                               meta={"probe": True}, priority=8)
+            options = self.site_options.get(host_of(home), {})
+            for feed in options.get("feeds", []):
+                yield Request(feed, callback=self.parse_feed, errback=self.on_error, priority=8)
+            for sitemap in options.get("sitemaps", []):
+                yield Request(sitemap, callback=self.parse_sitemap, errback=self.on_error,
+                              meta={"sitemap_depth": 0}, priority=8)
 
     # -- robots and sitemaps
 
@@ -162,6 +176,8 @@ class SiteSpider(NewsSpider):
             loc = (entry.get("loc") or "").strip()
             if not loc or not self.on_site(loc):
                 continue
+            if sitemap.type != "sitemapindex" and not self.allowed_page(loc):
+                continue
             if sitemap.type == "sitemapindex":
                 if depth < 3:
                     yield Request(loc, callback=self.parse_sitemap, errback=self.on_error,
@@ -181,7 +197,7 @@ class SiteSpider(NewsSpider):
             logger.error("bad feed: %s: no items could be read", response.url)
         for link in links:
             absolute = urljoin(response.url, link)
-            if self.on_site(absolute):
+            if self.allowed_page(absolute):
                 yield self.page_request(absolute, depth_links=self.follow_depth)
 
     # -- pages
@@ -199,7 +215,8 @@ class SiteSpider(NewsSpider):
         site = host_of(response.url)
         count = self.pages_per_site.get(site, 0) + 1
         self.pages_per_site[site] = count
-        if self.max_pages and count > self.max_pages:
+        max_pages = self.site_options.get(site, {}).get("max_pages") or self.max_pages
+        if max_pages and count > max_pages:
             self.crawler.stats.inc_value("newsbot/skipped/max_pages")
             return
         yield from self.page_item(response)
@@ -213,9 +230,17 @@ class SiteSpider(NewsSpider):
         if depth >= self.follow_depth:
             return
         for link in self.link_extractor.extract_links(response):
-            if self.on_site(link.url):
+            if self.allowed_page(link.url):
                 yield self.page_request(link.url, depth_links=depth + 1)
 
     def on_site(self, url: str) -> bool:
         """Return True when ``url`` is an http(s) URL on one of the given sites."""
         return url.startswith(("http://", "https://")) and host_of(url) in self.hosts
+
+    def allowed_page(self, url: str) -> bool:
+        """Return True when a page URL is on a given site and within the site's ``allow``
+        path prefixes (if it has any)."""
+        if not self.on_site(url):
+            return False
+        allow = self.site_options.get(host_of(url), {}).get("allow")
+        return not allow or urlsplit(url).path.startswith(tuple(allow))

@@ -1,0 +1,383 @@
+"""Extraction off the reactor thread: a small pool of worker processes.
+
+Scrapy runs item pipelines on its reactor thread, so a CPU-heavy extraction step there
+caps a crawl at one core and stalls downloads while it runs. :class:`ProcessPool` runs a
+function (``extract_article`` by default) in ``size`` child processes instead, and hands
+the result back to the asyncio event loop of Scrapy's asyncio reactor, where an
+``async def process_item`` awaits it.
+
+Each worker is a process of its own with its own pipe, doing one task at a time, so that:
+
+* a worker that dies (a segfault in a C extension, the OOM killer) loses only the task it
+  was running: that task fails with :class:`WorkerCrashed` and a new worker takes the
+  dead one's place (``concurrent.futures.ProcessPoolExecutor`` would instead break the
+  whole pool and fail every task in flight);
+* a task that runs past the time limit fails with :class:`WorkerTimeout`; its worker is
+  killed and replaced, and the other workers' tasks are untouched;
+* an exception raised by the function itself fails that task with :class:`RemoteError`
+  (the worker carries on).
+
+Workers are started with the ``spawn`` method: they share no file descriptors, locks or
+threads with the crawling process (forking a process that runs Twisted's thread pool is
+unsafe), and each one imports the function once, then signals it is ready. A task is
+sent to a ready, idle worker only, so sending never blocks the event loop for long.
+
+Settings read (by :class:`newsbot.pipelines.ExtractPipeline`, which builds the pool):
+
+* ``NEWSBOT_EXTRACT_WORKERS``: worker processes (0 or 1: extract in the crawling process);
+* ``NEWSBOT_EXTRACT_TIMEOUT``: seconds one page may take in a worker (0: no limit);
+* ``NEWSBOT_EXTRACT_FUNCTION``: ``module:function`` path of the extraction function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import logging
+import multiprocessing
+import signal
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_FUNCTION = "newsbot.extract:extract_article"
+
+
+class WorkerCrashed(Exception):
+    """The worker process running a task died before it answered."""
+
+    def __init__(self, exitcode: int | None) -> None:
+        self.exitcode = exitcode
+        super().__init__(f"worker process died ({describe_exitcode(exitcode)})")
+
+
+class WorkerTimeout(Exception):
+    """A task ran past the time limit; its worker was killed."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"no result after {seconds:g} s; worker killed")
+
+
+class RemoteError(Exception):
+    """The function raised in the worker; ``remote_traceback`` is the worker's traceback."""
+
+    def __init__(self, description: str, remote_traceback: str) -> None:
+        self.remote_traceback = remote_traceback
+        super().__init__(description)
+
+    def __str__(self) -> str:
+        return f"{self.args[0]}\n\nworker traceback:\n{self.remote_traceback}"
+
+
+class PoolBroken(Exception):
+    """Workers cannot start (the function does not import in a fresh process)."""
+
+
+def describe_exitcode(exitcode: int | None) -> str:
+    """Return ``exitcode`` of a dead process in words: ``"signal SIGSEGV"``, ``"exit code 3"``."""
+    if exitcode is None:
+        return "exit status unknown"
+    if exitcode < 0:
+        try:
+            return f"signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
+def load_function(path: str) -> Callable[..., Any]:
+    """Return the callable named by ``path`` (``"package.module:function"``).
+
+    Raises ``ValueError`` when the path is malformed and ``ImportError``/``AttributeError``
+    when it names nothing.
+    """
+    module_name, sep, attr = path.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"expected 'module:function', got {path!r}")
+    target: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        target = getattr(target, part)
+    if not callable(target):
+        raise ValueError(f"{path!r} is not callable")
+    return target
+
+
+def check_function_path(path: str) -> None:
+    """Check, without importing it, that ``path`` names a function in an importable module.
+
+    Raises ``ValueError`` when the path is malformed and ``ImportError`` when its module
+    cannot be found.
+    """
+    module_name, sep, attr = path.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"expected 'module:function', got {path!r}")
+    if importlib.util.find_spec(module_name) is None:
+        raise ImportError(f"no module named {module_name!r} (from {path!r})")
+
+
+def _worker_main(conn: Connection, function_path: str) -> None:
+    """Body of a worker process: load the function, then answer tasks until told to stop.
+
+    Messages sent: ``("ready", None)`` once, then ``("ok", result)`` or
+    ``("error", (description, traceback))`` per task; ``("failed", traceback)`` when the
+    function cannot be loaded.
+    """
+    # Ctrl-C reaches the whole process group: the crawl shuts the workers down itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        function = load_function(function_path)
+    except BaseException:  # noqa: BLE001 - reported to the parent, which stops the pool
+        conn.send(("failed", traceback.format_exc()))
+        return
+    conn.send(("ready", None))
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):  # the crawling process is gone
+            return
+        if task is None:
+            return
+        args, kwargs = task
+        try:
+            message: tuple[str, Any] = ("ok", function(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - any failure of one task goes back to the caller
+            message = ("error", (f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+        del task, args, kwargs
+        conn.send(message)
+
+
+@dataclass(eq=False)
+class _Worker:
+    """One worker process, its end of the pipe, and the task it is running."""
+
+    process: Any
+    conn: Connection
+    alive: bool = True
+    ready: bool = False
+    future: asyncio.Future[Any] | None = None
+    timer: asyncio.TimerHandle | None = None
+    done: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ProcessPool:
+    """``size`` worker processes that run ``function_path`` for an asyncio event loop.
+
+    Call :meth:`run` from a coroutine on the loop (Scrapy's asyncio reactor loop); it starts
+    the workers on first use (or call :meth:`start` early). :meth:`close` stops them.
+    Not thread-safe: every method must be called from the loop's thread.
+    """
+
+    def __init__(self, size: int, function_path: str = DEFAULT_FUNCTION, timeout: float = 0.0,
+                 max_tasks_per_worker: int = 0) -> None:
+        if size < 1:
+            raise ValueError(f"a process pool needs at least one worker, got {size}")
+        self.size = size
+        self.function_path = function_path
+        self.timeout = timeout
+        self.max_tasks_per_worker = max_tasks_per_worker
+        self.crashes = 0
+        self.timeouts = 0
+        self.tasks = 0
+        self.max_waiting = 0
+        self._waiting = 0
+        self._context = multiprocessing.get_context("spawn")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._workers: set[_Worker] = set()
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._broken: str | None = None
+        self._closed = False
+
+    # -- life cycle
+
+    def start(self) -> None:
+        """Start the workers (once) on the running event loop."""
+        if self._loop is not None:
+            return
+        if self._closed:
+            raise RuntimeError("the pool is closed")
+        self._loop = asyncio.get_running_loop()
+        self._idle = asyncio.Queue()
+        for _ in range(self.size):
+            self._spawn()
+
+    def close(self) -> None:
+        """Stop every worker: ask politely, then kill what is still running after a second."""
+        self._closed = True
+        workers, self._workers = list(self._workers), set()
+        for worker in workers:
+            if self._loop is not None and worker.alive:
+                self._loop.remove_reader(worker.conn.fileno())
+            worker.alive = False
+            if worker.timer is not None:
+                worker.timer.cancel()
+            if worker.future is not None and not worker.future.done():
+                worker.future.set_exception(PoolBroken("the pool was closed"))
+            try:
+                worker.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for worker in workers:
+            worker.process.join(timeout=1.0)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(timeout=1.0)
+            worker.conn.close()
+
+    @property
+    def pids(self) -> list[int]:
+        """Return the process ids of the live workers."""
+        return [w.process.pid for w in self._workers if w.alive and w.process.pid]
+
+    # -- running tasks
+
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        """Return ``function(*args, **kwargs)`` computed in a worker.
+
+        Raises :class:`WorkerCrashed` when the worker died on this task,
+        :class:`WorkerTimeout` when it ran past the time limit, :class:`RemoteError` when
+        the function raised, and :class:`PoolBroken` when no worker can start.
+        """
+        self.start()
+        assert self._loop is not None and self._idle is not None
+        self._waiting += 1
+        self.max_waiting = max(self.max_waiting, self._waiting)
+        try:
+            while True:
+                if self._broken:
+                    raise PoolBroken(self._broken)
+                worker = await self._idle.get()
+                if worker.alive:
+                    break
+        finally:
+            self._waiting -= 1
+        future: asyncio.Future[Any] = self._loop.create_future()
+        worker.future = future
+        if self.timeout > 0:
+            worker.timer = self._loop.call_later(self.timeout, self._on_timeout, worker, future)
+        try:
+            worker.conn.send((args, kwargs))
+        except (OSError, ValueError):
+            self._lost(worker, WorkerCrashed(worker.process.exitcode))
+        self.tasks += 1
+        return await future
+
+    # -- internals
+
+    def _spawn(self) -> None:
+        assert self._loop is not None
+        parent_end, child_end = self._context.Pipe(duplex=True)
+        process = self._context.Process(target=_worker_main, args=(child_end, self.function_path),
+                                        name="newsbot-extract", daemon=True)
+        process.start()
+        child_end.close()
+        worker = _Worker(process=process, conn=parent_end)
+        self._workers.add(worker)
+        self._loop.add_reader(parent_end.fileno(), self._on_readable, worker)
+        logger.debug("extraction worker started: pid %s", process.pid)
+
+    def _on_readable(self, worker: _Worker) -> None:
+        try:
+            kind, payload = worker.conn.recv()
+        except Exception:  # noqa: BLE001 - EOF (the worker died) or an answer that does not unpickle
+            worker.process.join(timeout=1.0)
+            self._lost(worker, WorkerCrashed(worker.process.exitcode))
+            return
+        if kind == "ready":
+            worker.ready = True
+            assert self._idle is not None
+            self._idle.put_nowait(worker)
+            return
+        if kind == "failed":
+            self._broken = f"extraction workers cannot load {self.function_path}: {payload.strip().splitlines()[-1]}"
+            logger.error("%s", self._broken)
+            self._lost(worker, PoolBroken(self._broken), respawn=False)
+            self._wake_waiters()
+            return
+        future, worker.future = worker.future, None
+        if worker.timer is not None:
+            worker.timer.cancel()
+            worker.timer = None
+        if future is not None and not future.done():
+            if kind == "ok":
+                future.set_result(payload)
+            else:
+                future.set_exception(RemoteError(*payload))
+        del payload
+        worker.done += 1
+        if self.max_tasks_per_worker and worker.done >= self.max_tasks_per_worker:
+            self._retire(worker)
+            return
+        assert self._idle is not None
+        self._idle.put_nowait(worker)
+
+    def _on_timeout(self, worker: _Worker, future: asyncio.Future[Any]) -> None:
+        if worker.future is not future or not worker.alive:
+            return
+        self.timeouts += 1
+        worker.process.kill()
+        worker.process.join(timeout=5.0)
+        self._lost(worker, WorkerTimeout(self.timeout), count_crash=False)
+
+    def _lost(self, worker: _Worker, error: BaseException, respawn: bool = True,
+              count_crash: bool = True) -> None:
+        """Forget a dead (or killed) worker, fail its task with ``error``, start a new one."""
+        if not worker.alive:
+            return
+        worker.alive = False
+        assert self._loop is not None
+        self._loop.remove_reader(worker.conn.fileno())
+        self._workers.discard(worker)
+        if worker.timer is not None:
+            worker.timer.cancel()
+            worker.timer = None
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join(timeout=5.0)
+        worker.conn.close()
+        future, worker.future = worker.future, None
+        if future is not None:
+            if count_crash and isinstance(error, WorkerCrashed):
+                self.crashes += 1
+            if not future.done():
+                future.set_exception(error)
+        elif isinstance(error, WorkerCrashed):
+            logger.warning("idle extraction worker died (%s)", describe_exitcode(worker.process.exitcode))
+        if respawn and not self._closed and not self._broken:
+            self._spawn()
+
+    def _retire(self, worker: _Worker) -> None:
+        """Replace a worker that has done its share of tasks (bounds per-process memory growth)."""
+        assert self._loop is not None
+        worker.alive = False
+        self._loop.remove_reader(worker.conn.fileno())
+        self._workers.discard(worker)
+        try:
+            worker.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        worker.conn.close()
+        process = worker.process
+        self._loop.call_later(1.0, _reap, process)
+        if not self._closed:
+            self._spawn()
+
+    def _wake_waiters(self) -> None:
+        """Let every ``run`` blocked on an idle worker see that the pool is broken."""
+        assert self._idle is not None
+        for _ in range(self._waiting):
+            self._idle.put_nowait(_Worker(process=None, conn=None, alive=False))  # type: ignore[arg-type]
+
+
+def _reap(process: Any) -> None:
+    """Join a retired worker, killing it if it has not exited by now."""
+    process.join(timeout=0)
+    if process.is_alive():
+        process.kill()
+        process.join(timeout=1.0)
