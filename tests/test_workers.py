@@ -1,0 +1,126 @@
+"""The extraction process pool: the pool on its own, then real crawls of the fixture site
+with extraction in worker processes (``NEWSBOT_EXTRACT_WORKERS=2``) against the in-process
+path (``=0``), a worker that dies on one page, and one that hangs on one page."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from newsbot.fixture_server import FixtureServer
+from newsbot.workers import PoolBroken, ProcessPool, RemoteError, WorkerCrashed, WorkerTimeout
+from tests.crawling import CrawlResult, crawl
+from tests.extract_hooks import CRASH_MARKER, HANG_MARKER
+
+HOOKS = "tests.extract_hooks"
+
+
+def run_pool(pool: ProcessPool, *calls: tuple[Any, ...]) -> list[Any]:
+    """Run ``calls`` (``(args, kwargs)``) concurrently on ``pool`` and return each result or
+    exception; the pool is closed afterwards."""
+
+    async def main() -> list[Any]:
+        try:
+            return await asyncio.gather(*(pool.run(*args, **kwargs) for args, kwargs in calls),
+                                        return_exceptions=True)
+        finally:
+            pool.close()
+
+    return asyncio.run(main())
+
+
+# -- the pool on its own
+
+
+def test_pool_returns_results_and_remote_errors() -> None:
+    results = run_pool(ProcessPool(2, f"{HOOKS}:echo"), *[((i,), {}) for i in range(6)], (("x",), {"k": 1}))
+    assert results[:6] == list(range(6))
+    assert results[6] == ("x", {"k": 1})
+    [error] = run_pool(ProcessPool(1, f"{HOOKS}:fail"), (("boom",), {}))
+    assert isinstance(error, RemoteError)
+    assert "ValueError: boom" in str(error)
+
+
+def test_a_dead_worker_loses_its_task_only() -> None:
+    pool = ProcessPool(2, f"{HOOKS}:exit_now")
+    results = run_pool(pool, ((3,), {}))
+    assert isinstance(results[0], WorkerCrashed)
+    assert "exit code 3" in str(results[0])
+    assert pool.crashes == 1
+
+    async def crash_then_work() -> list[Any]:
+        crashing = ProcessPool(2, f"{HOOKS}:crash_on_marker")
+        try:
+            first = await asyncio.gather(
+                crashing.run("<html></html>", "http://127.0.0.1/" + CRASH_MARKER), return_exceptions=True)
+            pids_after_crash = len(crashing.pids)
+            second = await crashing.run("<html><body><p>hello</p></body></html>", "http://127.0.0.1/ok")
+            return [first[0], pids_after_crash, second]
+        finally:
+            crashing.close()
+
+    crashed, workers, article = asyncio.run(crash_then_work())
+    assert isinstance(crashed, WorkerCrashed) and "SIGKILL" in str(crashed)
+    assert workers == 2  # the dead worker was replaced
+    assert article.url == "http://127.0.0.1/ok"
+
+
+def test_a_task_past_the_time_limit_is_killed_and_the_others_finish() -> None:
+    pool = ProcessPool(2, f"{HOOKS}:sleep", timeout=1.0)
+    results = run_pool(pool, ((3600,), {}), ((0,), {}), ((0,), {}), ((0,), {}))
+    assert isinstance(results[0], WorkerTimeout)
+    assert results[1:] == [0, 0, 0]
+    assert pool.timeouts == 1
+
+
+def test_a_function_that_does_not_import_breaks_the_pool() -> None:
+    [error] = run_pool(ProcessPool(1, f"{HOOKS}:no_such_function"), ((1,), {}))
+    assert isinstance(error, PoolBroken)
+
+
+# -- real crawls of the fixture site
+
+
+def comparable(result: CrawlResult) -> list[dict[str, Any]]:
+    """Return the crawl's records without ``fetched_at``, sorted by URL."""
+    return sorted(({k: v for k, v in item.items() if k != "fetched_at"} for item in result.items),
+                  key=lambda r: r["url"])
+
+
+@pytest.fixture(scope="module")
+def in_process(fixture_site: FixtureServer) -> CrawlResult:
+    return crawl("site", {"NEWSBOT_EXTRACT_WORKERS": 0}, url=fixture_site.url("/"))
+
+
+def test_pooled_records_equal_in_process_records(in_process: CrawlResult, fixture_site: FixtureServer) -> None:
+    pooled = crawl("site", {"NEWSBOT_EXTRACT_WORKERS": 2}, url=fixture_site.url("/"))
+    assert len(in_process.items) >= 30
+    assert comparable(pooled) == comparable(in_process)
+    assert pooled.stat("newsbot/pages") == in_process.stat("newsbot/pages")
+    assert any("extracting in 2 worker processes" in line for line in pooled.log)
+
+
+def lost_page_run(fixture_site: FixtureServer, in_process: CrawlResult, settings: dict[str, Any],
+                  marker: str, kind: str) -> None:
+    """Crawl with ``settings`` and check that exactly the marked page was lost, as ``kind``."""
+    result = crawl("site", {"NEWSBOT_EXTRACT_WORKERS": 2, **settings}, url=fixture_site.url("/"))
+    expected = [r for r in comparable(in_process) if marker not in r["source_url"]]
+    assert len(expected) == len(in_process.items) - 1
+    assert comparable(result) == expected
+    assert result.stat(f"newsbot/errors/{kind}") == 1
+    assert result.stat(f"newsbot/site/127.0.0.1/errors/{kind}") == 1
+    errors = [line for line in result.log if line.startswith("ERROR") and "extraction failed" in line]
+    assert len(errors) == 1 and marker in errors[0]
+
+
+def test_a_worker_crash_loses_one_page(fixture_site: FixtureServer, in_process: CrawlResult) -> None:
+    lost_page_run(fixture_site, in_process, {"NEWSBOT_EXTRACT_FUNCTION": f"{HOOKS}:crash_on_marker"},
+                  CRASH_MARKER, "extract_crash")
+
+
+def test_a_page_past_the_time_limit_is_lost_alone(fixture_site: FixtureServer, in_process: CrawlResult) -> None:
+    lost_page_run(fixture_site, in_process, {"NEWSBOT_EXTRACT_FUNCTION": f"{HOOKS}:hang_on_marker",
+                                             "NEWSBOT_EXTRACT_TIMEOUT": 3},
+                  HANG_MARKER, "extract_timeout")
