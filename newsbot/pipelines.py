@@ -28,7 +28,9 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from newsbot.items import Article, PageItem
+from newsbot.incremental import state_of
 from newsbot.schema import record_errors
+from newsbot.state import NEAR_DUPLICATE_BITS, FingerprintIndex, body_fingerprint, url_key
 from newsbot.workers import (
     DEFAULT_FUNCTION,
     ProcessPool,
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from scrapy.crawler import Crawler
+
+    from newsbot.state import StateStore
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
@@ -190,24 +194,51 @@ class ValidatePipeline(_StatsPipeline):
 
 
 class DedupPipeline(_StatsPipeline):
-    """Drops a second record with the same canonical URL within one run."""
+    """Emits each story once: within the run (same canonical URL, or a body whose
+    fingerprint is within a few bits of one already written) and, with a state store
+    (``NEWSBOT_STATE``), across runs. With ``NEWSBOT_UPDATES`` an article seen before is
+    emitted again, flagged ``updated``, when its text changed."""
 
-    def __init__(self, stats: StatsCollector) -> None:
+    def __init__(self, stats: StatsCollector, store: StateStore | None = None, updates: bool = False) -> None:
         super().__init__(stats)
-        self.seen: set[str] = set()
+        self.store = store
+        self.updates = updates
+        self.seen_ids: set[str] = set()
+        self.fingerprints = FingerprintIndex()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
-        """Return the pipeline bound to the crawler's stats."""
-        return cls(crawler.stats)
+        """Return the pipeline bound to the crawler's stats and state store."""
+        return cls(crawler.stats, state_of(crawler), crawler.settings.getbool("NEWSBOT_UPDATES"))
 
     async def process_item(self, item: Any) -> Any:
-        """Return ``item`` the first time its canonical URL is seen; drop repeats."""
+        """Return ``item`` the first time its story is seen; drop repeats."""
         if not isinstance(item, Article):
             return item
-        if item.id in self.seen:
+        site = site_of(item.url)
+        self.stats.inc_value(f"newsbot/site/{site}/found")
+        key = url_key(item.url)
+        fingerprint = body_fingerprint(item.body)
+        if item.id in self.seen_ids:
             raise self.drop("duplicate", item.source_url, f"same canonical URL as {item.url}")
-        self.seen.add(item.id)
+        twin = self.fingerprints.find(fingerprint)
+        if twin is not None:
+            raise self.drop("duplicate", item.source_url, f"same text as {twin}")
+        aliases = sorted({url_key(u) for u in (item.source_url, item.url) if u} - {key})
+        if self.store is not None:
+            earlier = self.store.lookup_key(key) or next(
+                (s for a in aliases if (s := self.store.lookup_key(a))), None) or self.store.lookup_fingerprint(fingerprint)
+            if earlier is not None:
+                changed = bin(earlier.fingerprint ^ fingerprint).count("1") > NEAR_DUPLICATE_BITS
+                if not (self.updates and changed and earlier.key == key):
+                    self.stats.inc_value("newsbot/skipped/seen")
+                    self.stats.inc_value(f"newsbot/site/{site}/skipped/seen")
+                    raise Dropped("seen", f"seen: {item.source_url} (emitted {earlier.first_emitted} as {earlier.url})")
+                item.updated = True
+                self.stats.inc_value("newsbot/updated")
+            self.store.stage(key, item.url, fingerprint, aliases)
+        self.seen_ids.add(item.id)
+        self.fingerprints.add(fingerprint, item.url)
         self.stats.inc_value("newsbot/articles")
-        self.stats.inc_value(f"newsbot/site/{site_of(item.url)}/articles")
+        self.stats.inc_value(f"newsbot/site/{site}/articles")
         return item

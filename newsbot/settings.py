@@ -25,8 +25,17 @@ NEWSBOT_EXTRACT_FUNCTION = "newsbot.extract:extract_article"
 NEWSBOT_MAX_AGE_DAYS = 0
 
 # --- newsbot: state and scale-out ---
-# SQLite store of emitted articles for incremental crawls (empty: none).
+# SQLite store of emitted articles for incremental crawls (empty: none; `newsbot crawl`
+# defaults to $XDG_STATE_HOME/newsbot/state.sqlite).
 NEWSBOT_STATE = ""
+# Emit a seen article again (flagged "updated") when its text changed.
+NEWSBOT_UPDATES = False
+# Set by the newsbot command when it already holds the state store's run lock.
+NEWSBOT_LOCK_HELD = False
+# Progress line on standard error when it is a terminal (never under cron).
+NEWSBOT_PROGRESS = True
+# Where the run's JSON summary goes (empty: beside the output, as <output>.stats.json).
+NEWSBOT_STATS_FILE = ""
 # Redis URL for shared crawls (empty: single process).
 NEWSBOT_REDIS_URL = ""
 
@@ -41,10 +50,16 @@ NEWSBOT_MAX_PAGES = 0
 NEWSBOT_CONTACT_URL = "https://github.com/newsbot/newsbot"
 
 # --- Scrapy: politeness ---
-USER_AGENT = f"newsbot/{__version__} (+{NEWSBOT_CONTACT_URL})"
+# {contact} is replaced by NEWSBOT_CONTACT_URL (newsbot.politeness).
+USER_AGENT = f"newsbot/{__version__} (+{{contact}})"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# AutoThrottle adapts the delay to each site's latency; start gently, never above 30 s.
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
 
@@ -66,6 +81,24 @@ FEED_EXPORT_FIELDS = [
     "modified", "language", "site_name", "section", "tags", "image", "word_count", "fetched_at",
 ]
 FEED_EXPORTERS = {"jsonl": "scrapy.exporters.JsonLinesItemExporter"}
+# Local files are written through a temporary file and renamed into place when complete.
+FEED_STORAGES = {"": "newsbot.feedstorage.AtomicFileFeedStorage", "file": "newsbot.feedstorage.AtomicFileFeedStorage"}
+# A run with no new record writes no file.
+FEED_STORE_EMPTY = False
+
+# --- Scrapy: components ---
+EXTENSIONS = {
+    "newsbot.incremental.IncrementalState": 500,
+    "newsbot.incremental.RunSummary": 510,
+}
+SPIDER_MIDDLEWARES = {
+    "newsbot.incremental.SeenRequestFilter": 950,
+}
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "newsbot.politeness.ContactUserAgentMiddleware": 500,
+    "newsbot.incremental.ConditionalRequests": 560,
+}
 
 # --- Scrapy: logging and runtime ---
 LOG_LEVEL = "INFO"
