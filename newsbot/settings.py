@@ -62,9 +62,16 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
+# Longest Retry-After (seconds) waited before retrying a 429/503; longer: not retried.
+NEWSBOT_RETRY_AFTER_MAX = 60
+# Redirects followed per request; loops and off-site redirects fail at once (newsbot.middlewares).
+REDIRECT_MAX_TIMES = 10
+# Retries that give up are reported by the spider's errback in one line, not here too.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 
 # --- Scrapy: memory bounds ---
-# Largest response body accepted, and the size that logs a warning.
+# Largest response body accepted, and the size that logs a warning. DOWNLOAD_MAXSIZE
+# also caps decompressed size (gzip/deflate/br bodies and .xml.gz sitemaps).
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 
@@ -98,6 +105,11 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "newsbot.politeness.ContactUserAgentMiddleware": 500,
     "newsbot.incremental.ConditionalRequests": 560,
+    # fetch failures named and reported once (newsbot.middlewares)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newsbot.middlewares.RobotsTxtMiddleware": 100,
+    "newsbot.middlewares.RetryAfterMiddleware": 555,
+    "newsbot.middlewares.RedirectGuardMiddleware": 610,
 }
 
 # --- Scrapy: logging and runtime ---

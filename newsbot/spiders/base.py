@@ -1,7 +1,9 @@
-"""What both spiders share: turning a response into a ``PageItem`` and naming failures."""
+"""What both spiders share: turning a response into a ``PageItem`` (with its text decoded
+right where the declared charset lies) and naming failures."""
 
 from __future__ import annotations
 
+import codecs
 import logging
 from collections.abc import Iterator
 
@@ -29,11 +31,67 @@ def is_html(response: Response) -> bool:
     return b"<html" in response.body[:2048].lower()
 
 
+def _codec(name: str | None) -> str:
+    try:
+        return codecs.lookup(name or "").name
+    except LookupError:
+        return ""
+
+
+def page_text(response: TextResponse) -> str:
+    """Return the page's text, decoded as Scrapy does (BOM, then HTTP charset, then
+    ``<meta>``, then detection) except where that decoding is evidently wrong:
+
+    * declared as a legacy charset but the body is valid UTF-8 with non-ASCII bytes:
+      decoded as UTF-8 (such bytes are all but impossible in real legacy-encoded text);
+    * declared as UTF-8 but the body is not valid UTF-8: the charset is detected with
+      charset-normalizer, windows-1252 winning ties (falling back to Scrapy's text with
+      replacement characters).
+    """
+    text = response.text
+    body = response.body
+    if body.isascii():
+        return text
+    declared = _codec(response.encoding)
+    if declared != "utf-8":
+        try:
+            return body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return text
+    if "\ufffd" not in text:
+        return text
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return text  # real U+FFFD characters in a valid UTF-8 page
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(body[:262144])
+    best = matches.best()
+    if best is not None:  # among equally clean guesses, windows-1252 is by far the likeliest
+        best = next((m for m in matches if _codec(m.encoding) == "cp1252" and m.chaos <= best.chaos), best)
+    if best is None or _codec(best.encoding) == "utf-8":
+        return text
+    try:
+        detected = body.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError):
+        return text
+    logger.info("page declared UTF-8 but is %s: %s", best.encoding, response.url)
+    return detected
+
+
 class NewsSpider(Spider):
     """Base spider: yields pages as ``PageItem`` and reports each failure in one line."""
 
     def page_item(self, response: Response) -> Iterator[PageItem]:
-        """Yield the response as a ``PageItem`` when it is HTML; count it otherwise."""
+        """Yield the response as a ``PageItem`` when it is HTML; count it otherwise (an
+        empty body as ``empty_response``, another content type as ``not_html``)."""
+        if not response.body.strip():
+            self.count_error("empty_response", response.url)
+            logger.warning("empty response: %s (HTTP %d with no body)", response.url, response.status)
+            return
         if not is_html(response):
             self.count_error("not_html", response.url)
             logger.warning("not an HTML page: %s (%s)", response.url,
@@ -44,7 +102,7 @@ class NewsSpider(Spider):
             final_url=response.url,
             status=response.status,
             headers={k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
-            html=response.text,
+            html=page_text(response),
             fetched_at=utc_now_iso(),
         )
 
@@ -57,10 +115,11 @@ class NewsSpider(Spider):
     def on_error(self, failure: Failure) -> None:
         """Errback: count the failure and log one line naming the URL and the reason.
 
-        Requests marked ``meta["probe"]`` (guessed feed paths) fail quietly.
+        Requests marked ``meta["probe"]`` (guessed feed paths) fail quietly. A redirected
+        request is named by the URL first requested.
         """
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
+        url = (request.meta.get("redirect_urls") or [request.url])[0] if request is not None else "?"
         if failure.check(NotModified):
             logger.debug("unchanged since the last run: %s", url)
             return

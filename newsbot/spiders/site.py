@@ -39,6 +39,14 @@ _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+
 _ATOM = "{http://www.w3.org/2005/Atom}"
 
 
+def declares_entities(body: bytes) -> bool:
+    """Return True when an XML document declares entities in an internal DTD (the shape
+    of "billion laughs" and external-entity attacks; newsbot never expands them)."""
+    head = body[:65536]
+    start = head.find(b"<!DOCTYPE")
+    return start >= 0 and b"<!ENTITY" in head[start:]
+
+
 def feed_links(body: bytes) -> list[str]:
     """Return the item links of an RSS, RDF or Atom feed; empty when it does not parse.
 
@@ -171,7 +179,9 @@ class SiteSpider(NewsSpider):
                 self.count_error("bad_sitemap", response.url)
                 logger.error("bad sitemap: %s: not a sitemap or sitemap index", response.url)
             return
+        self.check_entities(response.url, body, "sitemap")
         depth = response.meta.get("sitemap_depth", 0)
+        chain = [*response.meta.get("sitemap_chain", []), canonical_request_url(response.url)]
         for entry in sitemap:
             loc = (entry.get("loc") or "").strip()
             if not loc or not self.on_site(loc):
@@ -179,9 +189,14 @@ class SiteSpider(NewsSpider):
             if sitemap.type != "sitemapindex" and not self.allowed_page(loc):
                 continue
             if sitemap.type == "sitemapindex":
-                if depth < 3:
+                if canonical_request_url(loc) in chain:
+                    self.count_error("sitemap_loop", response.url)
+                    logger.warning("sitemap loop: %s lists %s, %s; not followed again", response.url,
+                                   "itself" if canonical_request_url(loc) == chain[-1] else "a sitemap index above it",
+                                   loc)
+                elif depth < 3:
                     yield Request(loc, callback=self.parse_sitemap, errback=self.on_error,
-                                  meta={"sitemap_depth": depth + 1}, priority=8)
+                                  meta={"sitemap_depth": depth + 1, "sitemap_chain": chain}, priority=8)
             else:
                 yield self.page_request(loc, depth_links=self.follow_depth)
 
@@ -191,6 +206,7 @@ class SiteSpider(NewsSpider):
         """Yield a request per item link of an RSS/Atom feed."""
         if is_html(response):
             return  # a probe path answered with an HTML page: not a feed
+        self.check_entities(response.url, response.body, "feed")
         links = feed_links(response.body)
         if not links and not response.meta.get("probe"):
             self.count_error("bad_feed", response.url)
@@ -232,6 +248,12 @@ class SiteSpider(NewsSpider):
         for link in self.link_extractor.extract_links(response):
             if self.allowed_page(link.url):
                 yield self.page_request(link.url, depth_links=depth + 1)
+
+    def check_entities(self, url: str, body: bytes, what: str) -> None:
+        """Count and log an XML document that declares entities (they are not expanded)."""
+        if declares_entities(body):
+            self.count_error("xml_entities", url)
+            logger.warning("%s declares XML entities (not expanded, DTD not loaded): %s", what, url)
 
     def on_site(self, url: str) -> bool:
         """Return True when ``url`` is an http(s) URL on one of the given sites."""
