@@ -4,11 +4,13 @@
 from ``ROOT/a/b/index.html``, a missing path gets ``ROOT/404.html`` with status 404, and
 ``__ORIGIN__`` in any text file is replaced with the server's own ``http://127.0.0.1:PORT``
 (sitemaps and canonical links need absolute URLs, and the port is only known at start).
-Pages can be added while it runs (``add_page``), as a site publishes new stories.
+Pages can be added while it runs (``add_page``), as a site publishes new stories. Every 200
+carries an ``ETag`` (a hash of the body) and a matching ``If-None-Match`` gets a 304.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import mimetypes
 import threading
@@ -46,6 +48,7 @@ class FixtureServer:
             raise FileNotFoundError(f"no fixture site at {self.root} (expected {self.root / 'index.html'})")
         self.extra: dict[str, tuple[bytes, str]] = {}
         self.hits: dict[str, int] = {}
+        self.not_modified = 0  # 304 answers to conditional requests
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
@@ -121,9 +124,20 @@ class FixtureServer:
 
             def _respond(self, send_body: bool) -> None:
                 status, body, content_type = server.resolve(self.path)
+                etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+                if status == HTTPStatus.OK and etag in self.headers.get("If-None-Match", ""):
+                    with server._lock:
+                        server.not_modified += 1
+                    self.send_response(HTTPStatus.NOT_MODIFIED)
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
+                if status == HTTPStatus.OK:
+                    self.send_header("ETag", etag)
                 self.end_headers()
                 if send_body:
                     self.wfile.write(body)

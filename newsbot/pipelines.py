@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -172,13 +173,34 @@ class ExtractPipeline(_StatsPipeline):
 
 
 class ValidatePipeline(_StatsPipeline):
-    """Drops pages that are not articles (with their reason) and records that do not
+    """Drops pages that are not articles (with their reason), articles older than
+    ``NEWSBOT_MAX_AGE_DAYS`` (or a site's own ``max_age_days``), and records that do not
     match the shipped JSON Schema."""
+
+    def __init__(self, stats: StatsCollector, crawler: Crawler | None = None, max_age_days: int = 0) -> None:
+        super().__init__(stats)
+        self.crawler = crawler
+        self.max_age_days = max_age_days
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
-        """Return the pipeline bound to the crawler's stats."""
-        return cls(crawler.stats)
+        """Return the pipeline bound to the crawler's stats and age limit."""
+        return cls(crawler.stats, crawler, crawler.settings.getint("NEWSBOT_MAX_AGE_DAYS"))
+
+    def age_limit(self, url: str) -> int:
+        """Return the age limit in days for the article's site (0: none)."""
+        options = getattr(getattr(self.crawler, "spider", None), "site_options", {}) or {}
+        return options.get(site_of(url), {}).get("max_age_days") or self.max_age_days
+
+    def too_old(self, item: Article) -> bool:
+        """Return True when the article was published longer ago than its site's limit."""
+        limit = self.age_limit(item.url)
+        if not limit or not item.published:
+            return False
+        published = datetime.fromisoformat(item.published)
+        if published.tzinfo is None:
+            published = published.replace(tzinfo=timezone.utc)
+        return datetime.now(timezone.utc) - published > timedelta(days=limit)
 
     async def process_item(self, item: Any) -> Any:
         """Return ``item`` when it is a valid article record; raise ``DropItem`` otherwise."""
@@ -186,6 +208,9 @@ class ValidatePipeline(_StatsPipeline):
             return item
         if item.drop_reason:
             raise self.drop(item.drop_reason, item.source_url or item.url)
+        if self.too_old(item):
+            self.stats.inc_value(f"newsbot/site/{site_of(item.url)}/found")
+            raise self.drop("too_old", item.source_url, f"published {item.published}")
         errors = record_errors(item.record())
         if errors:
             logger.error("invalid record for %s: %s", item.source_url, "; ".join(errors))

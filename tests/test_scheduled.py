@@ -85,6 +85,7 @@ def test_reruns_emit_only_new_articles(site: FixtureServer, tmp_path: Path,
     assert second.returncode == 0, second.stderr[-3000:]
     assert len(outputs(out)) == 1, "an empty run writes no file"
     assert "written 0" in second.stderr and "skipped as seen" in second.stderr
+    assert site.not_modified >= 3, "unchanged feeds and sitemaps are answered 304"
 
     fresh = [new_article(site, expected_records[0], "harbour-lights-return", "Harbour lights return to the quay"),
              new_article(site, expected_records[5], "tram-line-opens-early", "Tram line opens a month early")]
@@ -193,3 +194,40 @@ def test_config_crawl_applies_site_options(tmp_path: Path, site: FixtureServer,
     wanted = sorted(site.url(r["url"]) for r in expected_records if r["url"].startswith("/2025/0"))
     assert urls == wanted and 0 < len(wanted) < len(expected_records)
     assert not any(p.startswith("/2025/1") for p in site.hits), "pages outside `allow` are not fetched"
+
+
+def test_max_age_days_drops_old_articles(tmp_path: Path, site: FixtureServer,
+                                         expected_records: list[dict[str, Any]]) -> None:
+    from datetime import date
+
+    cutoff = date(2025, 9, 1)  # no fixture article is dated 31 August: the limit falls in that day
+    days = (date.today() - date(2025, 8, 31)).days
+    config = tmp_path / "sites.toml"
+    config.write_text(f'max_age_days = 10\n[settings]\nAUTOTHROTTLE_ENABLED = false\n\n'
+                      f'[[sites]]\nurls = ["{site.origin}/"]\nmax_age_days = {days}\n', encoding="utf-8")
+    proc = run_newsbot("crawl", "--config", str(config), "--no-state", "-o", str(tmp_path / "out" / "run.jsonl"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = sorted(r["url"] for r in records_in(tmp_path / "out"))
+    wanted = sorted(site.url(r["url"]) for r in expected_records if r["published"][:10] >= cutoff.isoformat())
+    assert got == wanted and wanted
+    assert "too_old=" in proc.stderr
+
+
+def test_updates_re_emit_changed_articles_flagged(tmp_path: Path, site: FixtureServer,
+                                                  expected_records: list[dict[str, Any]]) -> None:
+    state, out = tmp_path / "state.sqlite", tmp_path / "out"
+    assert run_newsbot(*crawl_cmd(site.origin, state, out)).returncode == 0
+    changed = expected_records[3]
+    page = (SITE / changed["path"].strip("/") / "index.html").read_text(encoding="utf-8")
+    for paragraph in changed["body"].split("\n\n")[1:]:
+        page = page.replace(paragraph, "Correction: an earlier version of this report gave the wrong figures, "
+                                       "which have now been checked with the council and fixed throughout.")
+    site.add_page(changed["path"], page)
+    time.sleep(1.1)
+    plain = run_newsbot(*crawl_cmd(site.origin, state, out))
+    assert plain.returncode == 0 and len(outputs(out)) == 1, "without --updates a seen article is not fetched again"
+    time.sleep(1.1)
+    updates = run_newsbot(*crawl_cmd(site.origin, state, out), "--updates")
+    assert updates.returncode == 0, updates.stderr[-3000:]
+    newest = [json.loads(line) for line in outputs(out)[-1].read_text().splitlines()]
+    assert [(r["url"], r["updated"]) for r in newest] == [(site.url(changed["url"]), True)]

@@ -82,3 +82,14 @@ def test_second_lock_is_refused_with_holder_and_a_dead_holder_is_taken_over(tmp_
     time.sleep(0.1)
     with RunLock(state) as lock:
         assert lock.path.exists()
+
+
+def test_example_config_loads() -> None:
+    from newsbot.config import load_config
+    from tests.conftest import ROOT
+
+    config = load_config(ROOT / "examples" / "sites.toml")
+    assert [s.name for s in config.sites] == ["Example Courier", "Example Gazette"]
+    assert config.sites[0].max_pages == 200 and config.sites[0].max_age_days == 3
+    assert config.sites[1].max_pages == 500 and config.sites[1].max_age_days == 1
+    assert config.settings["CONCURRENT_REQUESTS_PER_DOMAIN"] == 2
