@@ -146,8 +146,8 @@ def utc_now_iso() -> str:
 
 
 _BYLINE_PREFIX_RE = re.compile(
-    r"^\s*(?:(?:written|posted|reported|text|story|words)\s+)?(?:by|von|par|por|door|di|da|af|av|de|text|tekst)\b[:\s]*",
-    re.IGNORECASE,
+    r"^\s*(?:(?i:(?:written|posted|reported|text|story|words)\s+)?(?i:by|von|par|por|door|af|av|text|tekst)\b"
+    r"|(?:de|di|da)\s)[:\s]*"
 )
 _AUTHOR_SPLIT_RE = re.compile(r"\s*(?:,|;|&|\||\band\b|\bund\b|\bet\b|\by\b|\bog\b|\ben\b|\bi\b|\boch\b|\be\b)\s*",
                               re.IGNORECASE)
