@@ -33,7 +33,16 @@ from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
 from newsbot.clutter import strip_clutter_nodes, strip_clutter_paragraphs
-from newsbot.items import Article, ArticleLoader, article_id, clean_whitespace, count_words
+from newsbot.items import (
+    Article,
+    ArticleLoader,
+    article_id,
+    clean_author,
+    clean_whitespace,
+    count_words,
+    looks_like_person,
+    split_authors,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +57,49 @@ ARTICLE_TYPES = frozenset(
 LISTING_TYPES = frozenset(
     "CollectionPage ItemList SearchResultsPage ProfilePage AboutPage ContactPage".split()
 )
+
+ORGANISATION_TYPES = frozenset(
+    """Organization NewsMediaOrganization Corporation NGO GovernmentOrganization
+    EducationalOrganization WebSite Brand OnlineBusiness LocalBusiness""".split()
+)
+_DOMAIN_RE = re.compile(r"\bwww\.|\w\.(?:com|net|org|de|at|ch|be|nl|fr|it|es|pt|pl|no|se|dk|fi|uk|co|tr|jp|kr|cn|tw|in|za|au|ca|us|info|news)\b", re.I)
+# Elements that may hold the visible byline, in document order.
+_BYLINE_XPATH = (
+    '//*[@itemprop="author"] | //a[@rel="author"]'
+    ' | //*[contains(@class, "uthor") or contains(@class, "yline") or contains(@class, "yLine")'
+    ' or contains(@class, "riter") or contains(@class, "AUTHOR") or contains(@class, "BYLINE")]'
+)
+_BYLINE_EXCLUDE_RE = re.compile(
+    r"bio|desc|avatar|image|img|photo|pic|social|share|follow|comment|related|teaser|title|headline|label|prefix"
+    r"|(?<![a-z])by(?![a-z])|about|more|contact|mail|date|time",
+    re.IGNORECASE,
+)
+# Where a byline stops being names: a date, a place or section ("in News"), a separator.
+_BYLINE_CUT_RE = re.compile(r"\s(?:in|im|on|am|um|le|el|il|at|—|–|·|\|)\s|\d|\n\s*\n|[|·•]")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\W+", "", text.casefold())
+
+
+def _near(a: lxml_html.HtmlElement, b: lxml_html.HtmlElement) -> bool:
+    """Return True when ``b`` is inside ``a`` or stands within two levels of it (the names
+    of one byline)."""
+    if any(anc is a for anc in b.iterancestors()):
+        return True
+    up_a = [x for x in (a.getparent(),) if x is not None]
+    up_a += [x for x in (up_a[0].getparent(),) if x is not None] if up_a else []
+    pb = b.getparent()
+    return pb is not None and (pb in up_a or pb.getparent() in up_a)
+
+
+_BYLINE_PREFIX_ONLY_RE = re.compile(r"(?i)\b(?:by|von|par|por|door|af|av|de|di|da)\b|[\W\d_]+")
+_ACRONYM_RE = re.compile(r"^[A-Z]{2,6}$")
+# Link and button texts that byline-like containers hold besides names.
+_NOT_NAMES = frozenset(
+    "twitter facebook instagram linkedin whatsapp youtube tiktok telegram threads mastodon bluesky email e-mail rss".split()
+)
+
 
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—\-·•:»«/]\s+|\s*\|\s*")
 
@@ -84,9 +136,15 @@ def extract_article(
     paragraphs = strip_clutter_paragraphs(
         paragraphs, title=loader.get_output_value("title"), description=description
     )
+    authors = meta.authors()
+    if not meta.found_people:
+        lead = _lead_byline(paragraphs)
+        if lead is not None:
+            authors = lead[1]
+            del paragraphs[lead[0]]
     body = "\n\n".join(paragraphs)
     loader.add_value("body", body)
-    loader.add_value("authors", meta.authors())
+    loader.add_value("authors", authors)
     loader.add_value("published", meta.published())
     loader.add_value("modified", meta.modified())
     loader.add_value("language", meta.language())
@@ -94,13 +152,24 @@ def extract_article(
     loader.add_value("tags", meta.tags())
     loader.add_value("image", meta.image())
     article: Article = loader.load_item()
-    if site_name:
-        article.authors = [a for a in article.authors if a.casefold() != site_name.casefold()]
     article.body = article.body or ""
     article.word_count = count_words(article.body)
     article.id = article_id(article.url)
     article.drop_reason = _drop_reason(meta, article, min_words)
     return article
+
+
+def _lead_byline(paragraphs: list[str]) -> tuple[int, list[str]] | None:
+    """Return (index, names) of a byline standing as one of the body's first paragraphs
+    ("Ann Lee", "By Ann Lee and Omar Haddad", "Ann Lee/Omar Haddad"), or None."""
+    for index, text in enumerate(paragraphs[:4]):
+        if len(text) > 80 or text.endswith((".", "!", "?", ":", ";")):
+            continue
+        parts = [p for p in re.split(r"\s*/\s*", text) if p]
+        names = [n for part in parts for n in split_authors(part)]
+        if names and all(len(n.split()) >= 2 and looks_like_person(n) and not _ACRONYM_RE.match(n) for n in names):
+            return index, names
+    return None
 
 
 def _parse(html: str | bytes) -> lxml_html.HtmlElement | None:
@@ -251,6 +320,8 @@ class PageMetadata:
         self.ld_article = next((o for o in objects if _types(o) & ARTICLE_TYPES), None)
         self.ld_types = set().union(*(_types(o) for o in objects)) if objects else set()
         self.ld_objects = objects
+        self._site_key_cache: set[str] | None = None
+        self.found_people = False  # set by authors(): the names found are people
         self._meta: dict[str, list[str]] = {}
         for el in tree.iter("meta"):
             key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
@@ -316,23 +387,125 @@ class PageMetadata:
         return values[0] if values else None
 
     def authors(self) -> list[str]:
-        """Return raw author strings: JSON-LD, then meta tags, then the visible byline."""
-        structured = self.ld("author") or self.ld("creator")
-        if structured:
-            return structured
+        """Return author names, people first: the JSON-LD article's people, else those of
+        the author meta tags, else the visible byline; when none of these names a person,
+        the organisation the page declares as its author ("dpa", an agency, the paper)."""
+        people, orgs = [], []
+        for name, is_org in self._ld_authors():
+            if is_org or self._is_site(name):
+                orgs.append(name)
+            elif any(clean_author(n) for n in split_authors(name)):
+                people.append(name)
+            else:
+                orgs.append(name)
+        if people:
+            # an agency credited next to the people ("Ann Lee, SDA"), not the site itself
+            self.found_people = True
+            return people + [o for o in orgs if not self._is_site(o)]
         metas = [v for v in self.meta("author", "article:author", "dc.creator", "parsely-author", "sailthru.author")
-                 if not v.startswith(("http://", "https://", "/"))]
-        if metas:
-            return metas
-        byline = self._first_text(
-            '//*[@rel="author" or @itemprop="author"]'
-            ' | //*[contains(concat(" ", normalize-space(@class), " "), " byline ")]'
-            ' | //*[contains(@class, "byline") or contains(@class, "author-name") or contains(@class, "author")]'
-        )
+                 if not v.startswith(("http://", "https://", "/", "@"))]
+        meta_people = [n for v in metas if not _DOMAIN_RE.search(v)
+                       for n in split_authors(v) if looks_like_person(n) and not self._is_site(n)]
+        if meta_people:
+            self.found_people = True
+            return meta_people
+        byline, byline_orgs = self._byline_people()
         if byline:
-            return [byline]
-        text = self._first_text('//*[self::p or self::span or self::div][starts-with(normalize-space(.), "By ")]')
-        return [text] if text and len(text) < 120 else []
+            self.found_people = True
+            return byline
+        return orgs or byline_orgs or [v for v in metas if not _DOMAIN_RE.search(v)] or metas[:1]
+
+    def _ld_authors(self) -> list[tuple[str, bool]]:
+        """Return (name, is an organisation) for each author of the JSON-LD article."""
+        if not self.ld_article:
+            return []
+        value = self.ld_article.get("author") or self.ld_article.get("creator")
+        values = value if isinstance(value, list) else [value]
+        out: list[tuple[str, bool]] = []
+        for item in values:
+            if isinstance(item, str):
+                out.append((item, False))
+            elif isinstance(item, dict):
+                if set(item) <= {"@id", "@type"} and isinstance(item.get("@id"), str):
+                    item = self._ld_by_id().get(item["@id"], item)
+                name = item.get("name")
+                if isinstance(name, list):
+                    name = next((n for n in name if isinstance(n, str)), None)
+                if not isinstance(name, str) or not name.strip():
+                    parts = [item.get("givenName"), item.get("additionalName"), item.get("familyName")]
+                    name = " ".join(p for p in parts if isinstance(p, str) and p.strip())
+                if name and name.strip():
+                    out.append((name, bool(_types(item) & ORGANISATION_TYPES)))
+        return out
+
+    def _ld_by_id(self) -> dict[str, dict[str, Any]]:
+        return {o["@id"]: o for o in self.ld_objects if isinstance(o.get("@id"), str)}
+
+    def _site_keys(self) -> set[str]:
+        """Return the squashed names under which the site itself may appear as an author."""
+        if self._site_key_cache is None:
+            names = self.meta("og:site_name", "application-name", "twitter:site", "dc.publisher")
+            if self.ld_article:
+                names += _as_texts(self.ld_article.get("publisher"))
+            names += [n for o in self.ld_objects if _types(o) & ORGANISATION_TYPES for n in _as_texts(o.get("name"))]
+            host = (urlsplit(self.url).hostname or "").lower().removeprefix("www.")
+            keys = {_squash(n) for n in names} | {_squash(host)}
+            labels = host.split(".")
+            if len(labels) >= 2:
+                keys.add(_squash(labels[-2] if len(labels[-2]) > 3 or len(labels) < 3 else labels[-3]))
+            self._site_key_cache = {k for k in keys if k}
+        return self._site_key_cache
+
+    def _is_site(self, name: str) -> bool:
+        return _squash(name) in self._site_keys()
+
+    def _byline_people(self) -> tuple[list[str], list[str]]:
+        """Return (people, organisations) named in the page's visible byline: the first
+        byline-like element with text, and byline elements next to it (teaser cards
+        further down the page carry bylines of other articles)."""
+        found: list[str] = []
+        orgs: list[str] = []
+        anchor: lxml_html.HtmlElement | None = None
+        for el in self.tree.xpath(_BYLINE_XPATH):
+            if _BYLINE_EXCLUDE_RE.search(el.get("class", "")):
+                continue
+            text = " ".join("".join(el.xpath(".//text()[not(ancestor::script or ancestor::style)]")).split())
+            if len(_BYLINE_PREFIX_ONLY_RE.sub("", text)) < 2:
+                continue
+            if anchor is None:
+                if el.xpath("ancestor::*[self::script or self::style or self::noscript]"):
+                    continue
+                anchor = el
+            elif not _near(anchor, el):
+                break
+            people, others = self._names_in_byline(text)
+            found.extend(n for n in people if n not in found)
+            orgs.extend(n for n in others if n not in orgs)
+        if found or orgs:
+            return found, orgs
+        for el in self.tree.xpath('//*[self::p or self::span or self::div][starts-with(normalize-space(.), "By ")]'):
+            people, others = self._names_in_byline(el.text_content())
+            if people or others:
+                return people, others
+        return [], []
+
+    def _names_in_byline(self, text: str) -> tuple[list[str], list[str]]:
+        """Return (people, other names: acronyms, the site's own name) in a byline text."""
+        text = " ".join(text.split())
+        if not text or len(text) > 200:
+            return [], []
+        text = _BYLINE_CUT_RE.split(text, maxsplit=1)[0]
+        if len(text) > 120:
+            return [], []
+        people, others = [], []
+        for name in split_authors(text):
+            if name.casefold() in _NOT_NAMES:
+                continue
+            if looks_like_person(name) and not self._is_site(name) and not _ACRONYM_RE.match(name):
+                people.append(name)
+            else:
+                others.append(name)
+        return people, others
 
     def published(self) -> str | None:
         """Return the raw publication date: structured sources first, then htmldate."""
