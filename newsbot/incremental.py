@@ -133,6 +133,7 @@ class SeenRequestFilter:
     def __init__(self, crawler: Crawler, store: StateStore) -> None:
         self.stats = crawler.stats
         self.store = store
+        self.counted: set[str] = set()  # keys already counted as skipped in this run
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SeenRequestFilter:
@@ -144,8 +145,12 @@ class SeenRequestFilter:
         return cls(crawler, store)
 
     def _keep(self, request: Request) -> bool:
-        if self.store.lookup_key(url_key(request.url)) is None:
+        key = url_key(request.url)
+        if self.store.lookup_key(key) is None:
             return True
+        if key in self.counted:
+            return False
+        self.counted.add(key)
         host = host_of(request.url)
         self.stats.inc_value("newsbot/skipped/seen")
         self.stats.inc_value(f"newsbot/site/{host}/skipped/seen")
