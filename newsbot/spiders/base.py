@@ -85,6 +85,9 @@ def page_text(response: TextResponse) -> str:
 class NewsSpider(Spider):
     """Base spider: yields pages as ``PageItem`` and reports each failure in one line."""
 
+    # A URL a user listed that robots.txt forbids is a failure; a link a crawl found is not.
+    robots_is_error = True
+
     def page_item(self, response: Response) -> Iterator[PageItem]:
         """Yield the response as a ``PageItem`` when it is HTML; count it otherwise (an
         empty body as ``empty_response``, another content type as ``not_html``)."""
@@ -126,6 +129,11 @@ class NewsSpider(Spider):
         kind = failure_kind(failure)
         if request is not None and request.meta.get("probe"):
             logger.debug("probe failed: %s (%s)", url, failure_reason(failure))
+            return
+        if kind == "robots" and not self.robots_is_error:
+            self.crawler.stats.inc_value("newsbot/skipped/robots")
+            self.crawler.stats.inc_value(f"newsbot/site/{site_of(url)}/skipped/robots")
+            logger.debug("skipped, forbidden by robots.txt: %s", url)
             return
         self.count_error(kind, url)
         where = request.meta.get("source_line", "") if request is not None else ""

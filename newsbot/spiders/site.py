@@ -81,6 +81,7 @@ class SiteSpider(NewsSpider):
     """Crawls news sites from their home pages through sitemaps, feeds and links."""
 
     name = "site"
+    robots_is_error = False
 
     def __init__(self, url: str | None = None, urls: Iterable[str] | None = None,
                  sites: Iterable[dict[str, Any]] | None = None, *args: Any, **kwargs: Any) -> None:
