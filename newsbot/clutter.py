@@ -17,6 +17,7 @@ Both are pure functions of their input; neither imports Scrapy.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from lxml import html as lxml_html
@@ -238,7 +239,7 @@ _BYLINE_RULE = re.compile(
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\W+", " ", text).strip().casefold()
+    return re.sub(r"\W+", " ", unicodedata.normalize("NFC", text)).strip().casefold()
 
 
 def is_clutter_paragraph(text: str) -> bool:

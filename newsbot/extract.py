@@ -39,6 +39,7 @@ from newsbot.items import (
     article_id,
     clean_author,
     clean_whitespace,
+    collapse_whitespace,
     count_words,
     looks_like_person,
     split_authors,
@@ -237,7 +238,7 @@ def _block_texts(el: etree._Element) -> Iterator[str]:
         return
     if tag == "table":
         for row in el.iter("row"):
-            cells = [clean_whitespace(" ".join(c.itertext())) for c in row.iterfind("cell")]
+            cells = [collapse_whitespace(" ".join(c.itertext())) for c in row.iterfind("cell")]
             line = " | ".join(c for c in cells if c)
             if line:
                 yield line
@@ -259,7 +260,7 @@ def _split_on_double_breaks(el: etree._Element) -> Iterator[str]:
         parts.append(child.tail or "")
     text = "".join(parts)
     for chunk in re.split(r"\n\s*\n", text):
-        cleaned = clean_whitespace(chunk)
+        cleaned = collapse_whitespace(chunk)
         if cleaned:
             yield cleaned
 

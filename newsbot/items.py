@@ -90,12 +90,21 @@ def clean_whitespace(value: str | None) -> str | None:
     return text or None
 
 
+def collapse_whitespace(value: str | None) -> str | None:
+    """Return the text with runs of whitespace collapsed to one space, characters otherwise
+    as the page has them (body text keeps its Unicode form), or None when nothing is left."""
+    if value is None:
+        return None
+    text = _SPACE_RE.sub(" ", str(value)).strip()
+    return text or None
+
+
 def clean_body(value: str | None) -> str | None:
     """Return body text with each paragraph's whitespace collapsed and paragraphs separated by
-    exactly one blank line."""
+    exactly one blank line; the characters are kept as the page has them."""
     if not value:
         return None
-    paragraphs = (clean_whitespace(p) for p in re.split(r"\n\s*\n", value))
+    paragraphs = (collapse_whitespace(p) for p in re.split(r"\n\s*\n", value))
     return "\n\n".join(p for p in paragraphs if p) or None
 
 
