@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Iterator
 from copy import deepcopy
 from typing import Any
@@ -134,8 +135,11 @@ def extract_article(
     loader.add_value("title", title)
     loader.add_value("description", meta.description())
     description = loader.get_output_value("description")
+    standfirst = description
+    if description and _is_lede(tree, description, paragraphs):
+        standfirst = None  # the summary is the article's first paragraph, not a standfirst
     paragraphs = strip_clutter_paragraphs(
-        paragraphs, title=loader.get_output_value("title"), description=description
+        paragraphs, title=loader.get_output_value("title"), description=standfirst
     )
     authors = meta.authors()
     if not meta.found_people:
@@ -171,6 +175,28 @@ def _lead_byline(paragraphs: list[str]) -> tuple[int, list[str]] | None:
         if names and all(len(n.split()) >= 2 and looks_like_person(n) and not _ACRONYM_RE.match(n) for n in names):
             return index, names
     return None
+
+
+def _squash_text(text: str) -> str:
+    return re.sub(r"\W+", " ", unicodedata.normalize("NFC", text)).strip().casefold()
+
+
+def _is_lede(tree: lxml_html.HtmlElement, description: str, paragraphs: list[str]) -> bool:
+    """Return True when the page's summary is also the first paragraph of the article text
+    (a ``<p>`` among the body's paragraphs), as opposed to a standfirst set apart above it."""
+    wanted = _squash_text(description)
+    if not wanted or not any(_squash_text(p) == wanted for p in paragraphs[:3]):
+        return False
+    for p in tree.iter("p"):
+        if _squash_text(p.text_content()) != wanted:
+            continue
+        parent = p.getparent()
+        if parent is None:
+            continue
+        siblings = [s for s in parent.iterchildren("p") if s is not p and len(s.text_content()) > 80]
+        if len(siblings) >= 2:
+            return True
+    return False
 
 
 def _parse(html: str | bytes) -> lxml_html.HtmlElement | None:
