@@ -81,6 +81,8 @@ ITEM_PIPELINES = {
     "newsbot.pipelines.ValidatePipeline": 200,
     "newsbot.pipelines.DedupPipeline": 300,
 }
+# Items processed at once per response (Scrapy starts this many tasks for every response).
+CONCURRENT_ITEMS = 16
 FEED_EXPORT_ENCODING = "utf-8"
 # Only the record's fields reach the feed, in schema order.
 FEED_EXPORT_FIELDS = [

@@ -1,0 +1,308 @@
+"""Crawl throughput: extraction alone, fetching alone, and ``newsbot crawl`` end to end.
+
+    .venv/bin/python bench/throughput.py                  # 5,000 articles
+    .venv/bin/python bench/throughput.py --pages 20000    # scale it
+    .venv/bin/python bench/throughput.py --workers 1      # NEWSBOT_EXTRACT_WORKERS for (c)
+
+Builds a synthetic news site of ``--pages`` articles from the fixture templates
+(``bench/synthsite.py``, deterministic for ``--seed``), serves it from a separate process
+on 127.0.0.1 (``bench/serve_site.py``), and measures, one after the other:
+
+(a) ``extract_article`` in this process over the site's HTML pages held in memory
+    (at most ``--extract-sample`` of them, evenly spread), pages/s;
+(b) a bare Scrapy spider fetching every HTML page with no extraction
+    (``bench/bare_crawl.py``, same concurrency settings as (c)), pages/s;
+(c) ``newsbot crawl ORIGIN/ -o out.jsonl --no-state`` as a subprocess: pages that reached
+    extraction (``newsbot/pages``) per second of wall time (process start to exit, so it
+    includes start-up and the workers' start), and the peak resident memory of the crawl
+    process plus its worker processes (sampled from /proc every ``--sample-every`` s; the
+    crawl process's own VmHWM is printed too).
+
+Then the ratios c/a and c/b. ``-s NAME=VALUE`` passes a setting to (c), and the
+concurrency settings among them to (b) too; the settings used are printed. Unless
+``--as-configured``, AutoThrottle is off and 16 requests per site are allowed
+(``LOOPBACK_SETTINGS``): the project's politeness defaults would measure the throttle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.synthsite import SyntheticSite, build_site  # noqa: E402
+
+logger = logging.getLogger("bench.throughput")
+PYTHON = Path(sys.executable)
+NEWSBOT = PYTHON.parent / "newsbot"
+CONCURRENCY_SETTINGS = ("CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "AUTOTHROTTLE_ENABLED",
+                        "AUTOTHROTTLE_START_DELAY", "AUTOTHROTTLE_TARGET_CONCURRENCY", "DOWNLOAD_DELAY")
+
+# The project's politeness defaults (AutoThrottle, 4 requests per site) throttle a crawl
+# of one loopback site far below what it can fetch; --as-configured keeps them.
+LOOPBACK_SETTINGS = {"AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS_PER_DOMAIN": "16"}
+
+
+@dataclass
+class CrawlRun:
+    """What the end-to-end crawl did: pages extracted, wall and in-crawl seconds, memory."""
+
+    pages: int
+    articles: int
+    seconds: float
+    crawl_seconds: float
+    peak_rss_kb: int
+    parent_hwm_kb: int
+    max_processes: int
+    exit_code: int
+    parent_cpu: float
+    children_cpu: float
+
+
+# -- memory sampling
+
+
+def _children_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def process_tree(pid: int) -> list[int]:
+    """Return ``pid`` and the ids of all its descendants."""
+    children = _children_map()
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU seconds of a process so far, 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(b")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def status_kb(pid: int, field: str) -> int:
+    """Return a kB field (``VmRSS``, ``VmHWM``) of /proc/PID/status, 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class MemorySampler(threading.Thread):
+    """Samples the summed RSS of a process tree until stopped; keeps the peak."""
+
+    def __init__(self, pid: int, every: float) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every = pid, every
+        self.peak_kb = self.parent_hwm_kb = self.max_processes = 0
+        self.cpu: dict[int, float] = {}
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            tree = process_tree(self.pid)
+            self.peak_kb = max(self.peak_kb, sum(status_kb(p, "VmRSS") for p in tree))
+            self.parent_hwm_kb = max(self.parent_hwm_kb, status_kb(self.pid, "VmHWM"))
+            self.max_processes = max(self.max_processes, len(tree))
+            for pid in tree:
+                self.cpu[pid] = max(self.cpu.get(pid, 0.0), cpu_seconds(pid))
+            self._stop_event.wait(self.every)
+
+    def stop(self) -> None:
+        """Stop sampling and wait for the thread."""
+        self._stop_event.set()
+        self.join()
+
+
+# -- the three measurements
+
+
+def measure_extraction(site: SyntheticSite, origin: str, sample: int) -> tuple[float, int]:
+    """Return ``(pages/s, pages)`` for ``extract_article`` over pages held in memory."""
+    from newsbot.extract import extract_article
+
+    paths = site.html_paths
+    if sample and len(paths) > sample:
+        step = len(paths) / sample
+        paths = [paths[int(i * step)] for i in range(sample)]
+    pages = [(site.file_of(p).read_text(encoding="utf-8").replace("__ORIGIN__", origin), origin + p)
+             for p in paths]
+    extract_article(*pages[0])  # warm-up: lazy imports and caches
+    started = time.perf_counter()
+    for page, url in pages:
+        extract_article(page, url)
+    return len(pages) / (time.perf_counter() - started), len(pages)
+
+
+def measure_fetching(site: SyntheticSite, origin: str, workdir: Path, settings: dict[str, str]) -> tuple[float, int]:
+    """Return ``(pages/s, pages)`` for the bare Scrapy spider fetching every HTML page."""
+    url_file = workdir / "urls.txt"
+    url_file.write_text("".join(f"{origin}{p}\n" for p in site.html_paths), encoding="utf-8")
+    overrides = [f"{k}={v}" for k, v in settings.items() if k in CONCURRENCY_SETTINGS]
+    done = subprocess.run([str(PYTHON), str(REPO / "bench" / "bare_crawl.py"), str(url_file), *overrides],
+                          capture_output=True, text=True, check=True, cwd=workdir)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return result["pages"] / result["seconds"], result["pages"]
+
+
+def _stat(log: str, key: str) -> float:
+    match = re.search(rf"'{re.escape(key)}': ([0-9.]+)", log)
+    return float(match.group(1)) if match else 0.0
+
+
+def measure_crawl(origin: str, workdir: Path, settings: dict[str, str], sample_every: float) -> CrawlRun:
+    """Run ``newsbot crawl`` end to end and return what it did."""
+    output = workdir / "out.jsonl"
+    log_file = workdir / "crawl.log"
+    command = [str(NEWSBOT), "crawl", origin + "/", "-o", str(output), "--no-state", "-L", "INFO"]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    with open(log_file, "w", encoding="utf-8") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=workdir, stdout=subprocess.DEVNULL, stderr=log)
+        sampler = MemorySampler(process.pid, sample_every)
+        sampler.start()
+        exit_code = process.wait()
+        seconds = time.perf_counter() - started
+        sampler.stop()
+    text = log_file.read_text(encoding="utf-8", errors="replace")
+    if exit_code not in (0, 1):
+        sys.stderr.write(text[-3000:])
+        raise SystemExit(f"newsbot crawl failed with exit code {exit_code}")
+    return CrawlRun(pages=int(_stat(text, "newsbot/pages")), articles=int(_stat(text, "newsbot/articles")),
+                    seconds=seconds, crawl_seconds=_stat(text, "elapsed_time_seconds"),
+                    peak_rss_kb=sampler.peak_kb, parent_hwm_kb=sampler.parent_hwm_kb,
+                    max_processes=sampler.max_processes, exit_code=exit_code,
+                    parent_cpu=sampler.cpu.get(process.pid, 0.0),
+                    children_cpu=sum(v for k, v in sampler.cpu.items() if k != process.pid))
+
+
+# -- the command
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its table; return 0."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=5000, help="synthetic articles (default 5000)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="NEWSBOT_EXTRACT_WORKERS for the crawl (default: the setting's default, one per core)")
+    parser.add_argument("--extract-sample", type=int, default=5000,
+                        help="most pages held in memory for (a) (default 5000; 0: all)")
+    parser.add_argument("--sample-every", type=float, default=0.1, help="seconds between memory samples")
+    parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="setting for the crawl (concurrency settings also go to the bare spider)")
+    parser.add_argument("--as-configured", action="store_true",
+                        help="crawl with the project settings as they are (no loopback overrides)")
+    parser.add_argument("--skip", default="", help="comma-separated measurements to skip: a,b,c")
+    parser.add_argument("--keep", type=Path, default=None, help="build the site and outputs here and keep them")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    skip = set(filter(None, args.skip.split(",")))
+
+    settings = dict(item.partition("=")[::2] for item in args.set)
+    if not args.as_configured:
+        for name, value in LOOPBACK_SETTINGS.items():
+            settings.setdefault(name, value)
+    if args.workers is not None:
+        settings["NEWSBOT_EXTRACT_WORKERS"] = str(args.workers)
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newsbot.settings")
+    from scrapy.utils.project import get_project_settings
+
+    project = get_project_settings()
+    effective = {name: settings.get(name, project.get(name)) for name in
+                 ("NEWSBOT_EXTRACT_WORKERS",) + CONCURRENCY_SETTINGS}
+    # (b) fetches with exactly the concurrency regime the crawl gets
+    bare_settings = {k: str(v) for k, v in effective.items() if k in CONCURRENCY_SETTINGS and v is not None}
+
+    with tempfile.TemporaryDirectory(prefix="newsbot-throughput-") as tmp:
+        workdir = args.keep or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        site = build_site(workdir / "site", args.pages, args.seed)
+        logger.info("built %d articles + %d other pages in %.1f s (load %s)", len(site.article_paths),
+                    len(site.other_html_paths), time.perf_counter() - started, os.getloadavg()[0])
+        server = subprocess.Popen([str(PYTHON), str(REPO / "bench" / "serve_site.py"), str(site.root)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            origin = server.stdout.readline().strip()  # type: ignore[union-attr]
+            rate_a = rate_b = 0.0
+            n_a = n_b = 0
+            if "a" not in skip:
+                rate_a, n_a = measure_extraction(site, origin, args.extract_sample)
+                logger.info("(a) %.1f pages/s over %d pages", rate_a, n_a)
+            if "b" not in skip:
+                rate_b, n_b = measure_fetching(site, origin, workdir, bare_settings)
+                logger.info("(b) %.1f pages/s over %d pages", rate_b, n_b)
+            run = None
+            if "c" not in skip:
+                run = measure_crawl(origin, workdir, settings, args.sample_every)
+        finally:
+            server.stdin.close()  # type: ignore[union-attr]
+            server.wait(timeout=10)
+
+    print(f"synthetic site: {len(site.article_paths)} articles + {len(site.other_html_paths)} fixture pages, "
+          f"seed {args.seed}; {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}")
+    print("crawl settings: " + ", ".join(f"{k}={v}" for k, v in effective.items()))
+    print()
+    print(f"{'measurement':<52} {'pages':>7} {'pages/s':>9}")
+    if n_a:
+        print(f"{'(a) extract_article, one process, pages in memory':<52} {n_a:>7} {rate_a:>9.1f}")
+    if n_b:
+        print(f"{'(b) bare Scrapy spider, no extraction':<52} {n_b:>7} {rate_b:>9.1f}")
+    if run is not None:
+        print(f"{'(c) newsbot crawl, end to end (wall clock)':<52} {run.pages:>7} {run.pages / run.seconds:>9.1f}")
+        if run.crawl_seconds:
+            print(f"{'    same, Scrapy elapsed_time_seconds':<52} {run.pages:>7} "
+                  f"{run.pages / run.crawl_seconds:>9.1f}")
+        print()
+        print(f"(c) articles written: {run.articles}; exit code {run.exit_code}; wall {run.seconds:.1f} s")
+        print(f"(c) peak RSS, crawl + workers: {run.peak_rss_kb / 1024:.0f} MB "
+              f"({run.max_processes} processes); crawl process VmHWM {run.parent_hwm_kb / 1024:.0f} MB")
+        print(f"(c) CPU per page (sampled): crawl process {1000 * run.parent_cpu / max(run.pages, 1):.1f} ms, "
+              f"worker processes {1000 * run.children_cpu / max(run.pages, 1):.1f} ms")
+        rate_c = run.pages / run.seconds
+        if rate_a:
+            print(f"c/a = {rate_c / rate_a:.2f} (target >= 1.6)")
+        if rate_b:
+            print(f"c/b = {rate_c / rate_b:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
