@@ -114,6 +114,9 @@ class Fault:
     good_urls: tuple[str, ...] = ()
     drop: str | None = None
     fetched: bool = True
+    attempts: int | None = None
+    contains: str | None = None
+    skipped: str | None = None
 
 
 def _closed_port() -> int:
@@ -201,8 +204,9 @@ def send(h: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str 
 class FaultSite:
     """The fault-injecting site (see the module docstring). Use as a context manager."""
 
-    def __init__(self, stall_seconds: float = STALL_SECONDS) -> None:
+    def __init__(self, stall_seconds: float = STALL_SECONDS, retry_times: int = 2) -> None:
         self.stall_seconds = stall_seconds
+        self.tries = retry_times + 1
         self._stop = threading.Event()
         self.main = _Server("127.0.0.1", "fault-main", self._stop)
         self.other = _Server("127.0.0.2", "fault-other", self._stop)
@@ -261,12 +265,13 @@ class FaultSite:
 
     def _fault(self, kind: str, path: str, expected: str, handler: Handler | None = None, *,
                error: str | None = None, good: bool | tuple[str, ...] = False, drop: str | None = None,
-               url: str | None = None, fetched: bool = True) -> Fault:
+               url: str | None = None, fetched: bool = True, attempts: int | None = None,
+               contains: str | None = None, skipped: str | None = None) -> Fault:
         target = url or self.url(path)
         if handler is not None:
             self.main.routes[path] = handler
         good_urls = (target,) if good is True else tuple(good or ())
-        fault = Fault(kind, target, expected, error, good_urls, drop, fetched)
+        fault = Fault(kind, target, expected, error, good_urls, drop, fetched, attempts, contains, skipped)
         self.faults.append(fault)
         return fault
 
@@ -344,35 +349,38 @@ class FaultSite:
         # connection level
         self._fault("connect refused", "", "retried, then error connection_refused",
                     error="connection_refused", url=self.refused_origin + "/news/refused/", fetched=False)
-        self._fault("read timeout", "/faults/stall/", "retried, then error timeout", self._stall, error="timeout")
+        self._fault("read timeout", "/faults/stall/", "retried, then error timeout", self._stall, error="timeout",
+                    attempts=self.tries)
         self._fault("connection reset mid-body", "/faults/reset/", "retried, then error connection_lost",
-                    self._reset, error="connection_lost")
+                    self._reset, error="connection_lost", attempts=self.tries)
         self._fault("truncated body", "/faults/truncated/", "retried, then error truncated",
-                    self._truncated, error="truncated")
+                    self._truncated, error="truncated", attempts=self.tries)
         # HTTP status
         for status in (500, 502, 503):
             path = f"/faults/http-{status}-once/"
             self._fault(f"{status} then success", path, "retried, record written",
-                        self._flaky(path, status, 1), good=True)
+                        self._flaky(path, status, 1), good=True, attempts=2)
         path = "/faults/http-429-once/"
         self._fault("429 Retry-After: 1", path, "waited, retried, record written",
-                    self._flaky(path, 429, 1, {"Retry-After": "1"}), good=True)
+                    self._flaky(path, 429, 1, {"Retry-After": "1"}), good=True, attempts=2)
         path = "/faults/http-429-long/"
         self._fault("429 Retry-After: 3600", path, "not retried (over the cap), error http_429",
-                    self._flaky(path, 429, 10**9, {"Retry-After": "3600"}), error="http_429")
+                    self._flaky(path, 429, 10**9, {"Retry-After": "3600"}), error="http_429", attempts=1)
         for status in (404, 410):
             path = f"/faults/http-{status}/"
             self._fault(str(status), path, f"not retried, error http_{status}",
-                        lambda h, s=status: send(h, s, b"<html><body>gone</body></html>"), error=f"http_{status}")
+                        lambda h, s=status: send(h, s, b"<html><body>gone</body></html>"), error=f"http_{status}",
+                        attempts=1)
         # redirects
         main.routes["/faults/loop-a/"] = lambda h: send(h, 302, b"", headers={"Location": "/faults/loop-b/"})
         main.routes["/faults/loop-b/"] = lambda h: send(h, 302, b"", headers={"Location": "/faults/loop-a/"})
-        self._fault("redirect loop", "/faults/loop-a/", "error redirect_loop", error="redirect_loop")
+        self._fault("redirect loop", "/faults/loop-a/", "error redirect_loop", error="redirect_loop",
+                    attempts=1)
         for i in range(30):
             main.routes[f"/faults/chain/{i}/"] = (
                 lambda h, n=i + 1: send(h, 301, b"", headers={"Location": f"/faults/chain/{n}/"}))
         self._fault("redirect chain > limit", "/faults/chain/0/", "error too_many_redirects",
-                    error="too_many_redirects")
+                    error="too_many_redirects", attempts=1)
         elsewhere = self._good(other, "/elsewhere/story/")
         self._fault("redirect to another site", "/faults/offsite/", "not followed, error offsite_redirect",
                     lambda h: send(h, 301, b"", headers={"Location": elsewhere}), error="offsite_redirect")
@@ -400,24 +408,29 @@ class FaultSite:
         page = article_html("latin1-lie", "Café owner fights street works",
                             ["Declared ISO-8859-1, sent as UTF-8: Zoë’s first café.", *ACCENTED_TEXT], meta_charset=None)
         self._fault("UTF-8 declared ISO-8859-1", "/faults/charset-says-latin1/", "decoded as UTF-8, record written",
-                    lambda h: send(h, 200, page.encode("utf-8"), "text/html; charset=iso-8859-1"), good=True)
+                    lambda h: send(h, 200, page.encode("utf-8"), "text/html; charset=iso-8859-1"), good=True,
+                    contains="Zoë Müller opened the café on Malmö Street")
         page_cp = article_html("utf8-lie", "Zoë’s café and the street works",
                                ["Declared UTF-8, sent as windows-1252: Zoë’s second café.", *ACCENTED_TEXT],
                                meta_charset=None)
         self._fault("cp1252 declared UTF-8", "/faults/charset-says-utf8/", "detected as cp1252, record written",
-                    lambda h: send(h, 200, page_cp.encode("cp1252"), "text/html; charset=utf-8"), good=True)
+                    lambda h: send(h, 200, page_cp.encode("cp1252"), "text/html; charset=utf-8"), good=True,
+                    contains="the crème brûlée is still")
         ru = article_html("cp1251", "Совет утвердил бюджет морской стены", CP1251_TEXT, lang="ru", meta_charset=None)
         self._fault("cp1251, no charset", "/faults/cp1251/", "detected as cp1251, record written",
-                    lambda h: send(h, 200, ru.encode("cp1251"), "text/html"), good=True)
+                    lambda h: send(h, 200, ru.encode("cp1251"), "text/html"), good=True,
+                    contains="Городской совет Харборвью")
         ja = article_html("sjis", "港町の市議会、防潮堤の予算を承認",
                           [f"第{n}報、{p}" for n in range(1, 5) for p in SJIS_TEXT], lang="ja", meta_charset=None)
         self._fault("Shift_JIS, no charset", "/faults/shift-jis/", "detected as Shift_JIS, record written",
-                    lambda h: send(h, 200, ja.encode("shift_jis"), "text/html"), good=True)
+                    lambda h: send(h, 200, ja.encode("shift_jis"), "text/html"), good=True,
+                    contains="港町の市議会は月曜日")
         bom = article_html("bom", "Zoë Müller’s café keeps its terrace",
                            ["A UTF-8 BOM, and a meta tag that says windows-1252: Zoë’s third café.", *ACCENTED_TEXT],
                            meta_charset="windows-1252")
         self._fault("UTF-8 BOM, meta says cp1252", "/faults/bom/", "BOM wins (UTF-8), record written",
-                    lambda h: send(h, 200, b"\xef\xbb\xbf" + bom.encode("utf-8"), "text/html"), good=True)
+                    lambda h: send(h, 200, b"\xef\xbb\xbf" + bom.encode("utf-8"), "text/html"), good=True,
+                    contains="Zoë’s third café")
         nested = ("<html><body>" + "<div>" * 100_000 + "<article><h1>Deep</h1>"
                   + "".join(f"<p>{s}</p>" for s in sentences("deep")) + "</article>"
                   + "</div>" * 100_000 + "</body></html>").encode()
@@ -425,12 +438,13 @@ class FaultSite:
                     lambda h: send(h, 200, nested), drop="any")
         # robots.txt
         forbidden = self._good(main, "/members/story/")
-        self._fault("robots.txt disallows articles", "/members/story/", "never fetched, error robots",
-                    error="robots", url=forbidden, fetched=False)
+        self._fault("robots.txt disallows articles", "/members/story/",
+                    "never fetched, counted as skipped/robots", skipped="robots", url=forbidden, fetched=False)
         slow_good = [self._good(slow, f"/news/slow-{i}/") for i in (1, 2)]
         slow.routes["/robots.txt"] = self._stall
         self._fault("robots.txt times out", "", "site crawled as if allowed, error robots_timeout",
-                    error="robots_timeout", url=slow.origin + "/robots.txt", good=tuple(slow_good))
+                    error="robots_timeout", url=slow.origin + "/robots.txt", good=tuple(slow_good),
+                    attempts=self.tries)
         slow.routes["/"] = lambda h: send(h, 200, _home(slow_good).encode())
         # sitemaps
         sm_good = self._good(main, "/news/from-sitemap/")
@@ -447,7 +461,7 @@ class FaultSite:
                     good=(laughs_good,))
         self._page(main, "/sitemap-self.xml", _sitemapindex([self.url("/sitemap-self.xml")]), "application/xml")
         self._fault("sitemap index lists itself", "/sitemap-self.xml", "fetched once, error sitemap_loop",
-                    error="sitemap_loop")
+                    error="sitemap_loop", attempts=1)
         self._page(main, "/sitemap_index.xml", _sitemapindex([
             self.url("/sitemap-good.xml"), self.url("/sitemap-malformed.xml"), self.url("/sitemap-laughs.xml"),
             self.url("/sitemap-self.xml")]), "application/xml")
@@ -501,3 +515,137 @@ def _broken_rss(good: str) -> str:
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>Fault & Gazette</title>'
             f"<item><title>Feed only & unescaped</title><link>{good}</link></item>"
             "<item><title>Cut off<link>")
+
+
+# --------------------------------------------------------------------------- checking a crawl
+
+
+@dataclass
+class Outcome:
+    """What a crawl did with one fault kind, and whether that is what a user expects."""
+
+    kind: str
+    expected: str
+    observed: str
+    ok: bool
+    good_written: int = 0
+    good_expected: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+_NOISE = ("larger than download warn size",)
+
+
+def _lines_naming(log: list[str], url: str) -> list[str]:
+    """Return the WARNING/ERROR lines that name ``url`` (Scrapy's warn-size notice aside)."""
+    return [line for line in log if line.startswith(("WARNING", "ERROR")) and url in line
+            and not any(n in line for n in _NOISE)]
+
+
+def observe(site: FaultSite, items: list[dict], stats: dict, log: list[str]) -> list[Outcome]:
+    """Return one :class:`Outcome` per fault of ``site`` for a finished crawl (its records,
+    stats and log lines as ``"LEVEL message"``), plus a last row that checks the error
+    counts add up and every good article was written exactly once."""
+    by_source: dict[str, list[dict]] = {}
+    for item in items:
+        by_source.setdefault(item.get("source_url", ""), []).append(item)
+    outcomes = []
+    for fault in site.faults:
+        problems: list[str] = []
+        seen: list[str] = []
+        lines = _lines_naming(log, fault.url)
+        if fault.error:
+            count = int(stats.get(f"newsbot/errors/{fault.error}", 0) or 0)
+            seen.append(f"errors/{fault.error}" if count else "not counted")
+            if not count:
+                problems.append(f"newsbot/errors/{fault.error} not counted")
+            if len(lines) != 1:
+                problems.append(f"{len(lines)} log lines name {fault.url}: {lines}")
+            seen.append(f"{len(lines)} line")
+        elif fault.drop:
+            dropped = [line for line in log if "dropped" in line and fault.url in line]
+            seen.append(dropped[0].split("dropped ", 1)[-1].split(":")[0].join(("dropped (", ")")) if dropped
+                        else "not dropped")
+            if not dropped or fault.url in by_source:
+                problems.append("no drop line, or a record was written")
+        elif lines:
+            problems.append(f"unexpected warning/error lines: {lines}")
+        if fault.skipped:
+            count = int(stats.get(f"newsbot/skipped/{fault.skipped}", 0) or 0)
+            seen.append(f"skipped/{fault.skipped}" if count else "not counted")
+            if not count:
+                problems.append(f"newsbot/skipped/{fault.skipped} not counted")
+        if fault.error == "connection_refused":
+            retried = int(stats.get("retry/reason_count/scrapy.exceptions.DownloadConnectionRefusedError", 0) or 0)
+            seen.append("retried" if retried else "not retried")
+            if not retried:
+                problems.append("a refused connection was not retried")
+        if fault.kind.startswith("429") and fault.good_urls:
+            waited = int(stats.get("newsbot/retry_after/waits", 0) or 0)
+            seen.append("waited Retry-After" if waited else "did not wait")
+            if not waited:
+                problems.append("Retry-After was not honoured")
+        if fault.attempts is not None:
+            hits = site.hits(fault.url)
+            seen.append(f"{hits} request{'s' if hits != 1 else ''}")
+            if hits != fault.attempts:
+                problems.append(f"{hits} requests, expected {fault.attempts}")
+        if not fault.fetched:
+            hits = site.hits(fault.url)
+            if hits:
+                problems.append(f"fetched {hits} times; should never be")
+            elif fault.error != "connection_refused":
+                seen.append("never fetched")
+        written = 0
+        for url in fault.good_urls:
+            records = by_source.get(url, [])
+            if len(records) == 1:
+                written += 1
+                if fault.contains and fault.contains not in records[0].get("body", ""):
+                    problems.append(f"text not decoded right: {records[0].get('body', '')[:80]!r}")
+            else:
+                problems.append(f"{len(records)} records for {url}")
+        if fault.good_urls:
+            seen.insert(0, "record written" if written == len(fault.good_urls) else "record MISSING")
+            if fault.contains and not any(p.startswith("text") for p in problems):
+                seen.append("text right")
+        outcomes.append(Outcome(fault.kind, fault.expected, ", ".join(seen) or "-", not problems, written,
+                                len(fault.good_urls), problems))
+    # the rest of the crawl: counts add up, every good article once, nothing else written
+    problems = []
+    wanted: dict[str, int] = {}
+    for fault in site.faults:
+        if fault.error:
+            wanted[fault.error] = wanted.get(fault.error, 0) + 1
+    counted = {k.split("/")[-1]: int(v) for k, v in stats.items()
+               if k.startswith("newsbot/errors/") and k.count("/") == 2}
+    if counted != wanted:
+        problems.append(f"error counts {counted} != expected {wanted}")
+    plain = [u for u in site.plain_good]
+    written = sum(1 for u in plain if len(by_source.get(u, [])) == 1)
+    if written != len(plain):
+        problems.append(f"plain good articles written {written}/{len(plain)}")
+    extra = sorted(set(by_source) - set(site.good_urls))
+    if extra:
+        problems.append(f"unexpected records: {extra}")
+    if any(len(v) > 1 for v in by_source.values()):
+        problems.append("a URL gave more than one record")
+    outcomes.append(Outcome("good articles beside the faults", "each written once; error counts exact",
+                            f"{written}/{len(plain)} written, {sum(counted.values())} errors counted",
+                            not problems, written, len(plain), problems))
+    return outcomes
+
+
+def table(outcomes: list[Outcome]) -> str:
+    """Return the outcomes as a plain-text table (kind, expected, observed, good records)."""
+    rows = [("fault kind", "expected outcome", "observed outcome", "good", "ok")]
+    for o in outcomes:
+        rows.append((o.kind, o.expected, o.observed,
+                     f"{o.good_written}/{o.good_expected}" if o.good_expected else "-", "yes" if o.ok else "NO"))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    out = []
+    for n, row in enumerate(rows):
+        out.append(" | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if n == 0:
+            out.append("-+-".join("-" * w for w in widths))
+    return "\n".join(out)
