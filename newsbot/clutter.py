@@ -142,6 +142,18 @@ class _TextSizes:
         return _text_len(el, _ALL_TEXT) > 0.4 * self._all_total
 
 
+def _prose_paragraph_markers(sizes: _TextSizes) -> set[str]:
+    """Return the markers that three or more long ``<p>`` elements share: the page's
+    paragraphs of prose, whatever their class says (a paywalled article marks every
+    paragraph "paywall")."""
+    counts: dict[str, int] = {}
+    for p, length in sizes.p_len.items():
+        if length > 150 and p.get("class"):
+            marker = _marker_text(p)
+            counts[marker] = counts.get(marker, 0) + 1
+    return {m for m, n in counts.items() if n >= 3}
+
+
 def strip_clutter_nodes(tree: lxml_html.HtmlElement) -> int:
     """Remove clutter blocks from ``tree`` in place and return how many were removed.
 
@@ -173,6 +185,7 @@ def strip_clutter_nodes(tree: lxml_html.HtmlElement) -> int:
     if not candidates:
         return 0
     sizes = _TextSizes(root)
+    prose_markers = _prose_paragraph_markers(sizes)
     removed_set: set[lxml_html.HtmlElement] = set()
     removed = 0
     for el, by_tag in candidates:
@@ -180,6 +193,8 @@ def strip_clutter_nodes(tree: lxml_html.HtmlElement) -> int:
             continue
         if removed_set and any(anc in removed_set for anc in el.iterancestors()):
             continue
+        if not by_tag and el.tag == "p" and _marker_text(el) in prose_markers:
+            continue  # the article's own paragraphs, marked "paywall" or "dropcap-share"
         guarded = not by_tag or el.tag in _GUARDED_TAGS
         if guarded and sizes.holds_most_text(el):
             continue
