@@ -243,8 +243,19 @@ def _main_text_paragraphs(tree: lxml_html.HtmlElement, url: str) -> list[str]:
 def _paragraphs(body: etree._Element) -> Iterator[str]:
     """Yield one text per block of Trafilatura's XML body: paragraphs, headings, list
     items, quote paragraphs and table rows each become one paragraph."""
+    if body.text and body.text.strip():
+        yield from _split_text(body.text)
     for el in body:
         yield from _block_texts(el)
+        if el.tail and el.tail.strip():  # text between blocks is a paragraph of its own
+            yield from _split_text(el.tail)
+
+
+def _split_text(text: str) -> Iterator[str]:
+    for chunk in re.split(r"\n\s*\n", text):
+        cleaned = collapse_whitespace(chunk)
+        if cleaned:
+            yield cleaned
 
 
 def _block_texts(el: etree._Element) -> Iterator[str]:
