@@ -74,4 +74,8 @@ def crawl(spider: str, settings: dict[str, Any] | None = None, timeout: float = 
         proc.join(timeout=30)
         if proc.is_alive():
             proc.kill()
+    from newsbot.schema import record_errors
+
+    invalid = {item.get("url"): errors for item in result.items if (errors := record_errors(item))}
+    assert not invalid, f"records that do not match the schema: {invalid}"
     return result

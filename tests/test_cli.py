@@ -13,8 +13,9 @@ from tests.conftest import ROOT, SITE, VENV_BIN, run_newsbot
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines]
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert all(record_errors(r) == [] for r in records)
+    return records
 
 
 def test_scrape_mixed_list(tmp_path: Path, fixture_site: FixtureServer, expected_records: list[dict[str, Any]]) -> None:
@@ -44,6 +45,7 @@ def test_scrape_all_good_exits_zero_and_writes_stdout(fixture_site: FixtureServe
     assert proc.returncode == 0, proc.stderr
     records = [json.loads(line) for line in proc.stdout.splitlines()]
     assert sorted(r["source_url"] for r in records) == sorted(urls)
+    assert all(record_errors(r) == [] for r in records)
     assert "INFO" in proc.stderr and "INFO" not in proc.stdout
 
 

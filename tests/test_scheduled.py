@@ -34,6 +34,7 @@ def records_in(folder: Path) -> list[dict[str, Any]]:
         data = path.read_bytes()
         assert data.endswith(b"\n"), f"{path} ends in a partial line"
         records += [json.loads(line) for line in data.decode("utf-8").splitlines()]
+    assert all(record_errors(r) == [] for r in records)
     return records
 
 
