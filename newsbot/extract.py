@@ -125,6 +125,7 @@ def extract_article(
     cleaned = deepcopy(tree)
     strip_clutter_nodes(cleaned)
     paragraphs = _main_text_paragraphs(cleaned, url)
+    paragraphs = _add_split_body_parts(cleaned, paragraphs)
 
     loader = ArticleLoader(base_url=url)
     loader.add_value("url", meta.canonical_url())
@@ -238,6 +239,67 @@ def _main_text_paragraphs(tree: lxml_html.HtmlElement, url: str) -> list[str]:
     if doc is None or doc.body is None:
         return []
     return list(_paragraphs(doc.body))
+
+
+def _class_tokens(el: lxml_html.HtmlElement) -> frozenset[str]:
+    return frozenset((el.get("class") or "").split())
+
+
+def _parent_tokens(el: lxml_html.HtmlElement) -> frozenset[str]:
+    parent = el.getparent()
+    return _class_tokens(parent) if parent is not None else frozenset()
+
+
+def _add_split_body_parts(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> list[str]:
+    """Return ``paragraphs`` with the text of the article's other body parts added.
+
+    Pages split the article text into several containers of one class (between ads,
+    newsletter boxes or a "read more" fold); Trafilatura keeps the first. The container
+    with the most paragraph text is found; if Trafilatura's text comes from it, every
+    other element of the same tag and class adds its paragraphs, before or after, in page
+    order.
+    """
+    if not paragraphs:
+        return paragraphs
+    scores: dict[lxml_html.HtmlElement, int] = {}
+    for p in tree.iter("p"):
+        parent = p.getparent()
+        if parent is not None:
+            length = len(p.text_content())
+            if length > 40:
+                scores[parent] = scores.get(parent, 0) + length
+    if len(scores) < 2:
+        return paragraphs
+    best = max(scores, key=scores.__getitem__)
+    tokens = _class_tokens(best)
+    if not tokens:
+        return paragraphs
+    known = {_squash_text(p) for p in paragraphs}
+    best_texts = {_squash_text(p.text_content()) for p in best.iterchildren("p")}
+    if not known & best_texts:
+        return paragraphs
+    parts = [el for el in scores if el is not best and el.tag == best.tag and scores[el] >= 300
+             and (other := _class_tokens(el)) and (other <= tokens or tokens <= other)
+             and _parent_tokens(el) == _parent_tokens(best)]
+    if not parts:
+        return paragraphs
+    order = {el: i for i, el in enumerate(tree.iter())}
+    before: list[str] = []
+    after: list[str] = []
+    for part in sorted(parts, key=order.__getitem__):
+        if any(anc is best or anc in parts for anc in part.iterancestors()):
+            continue
+        target = before if order[part] < order[best] else after
+        for el in part.iterchildren("p"):
+            text = collapse_whitespace(el.text_content())
+            if not text or len(text) < 40:
+                continue
+            if sum(len(a.text_content()) for a in el.iter("a")) > 0.5 * len(text):
+                continue  # a link teaser, not prose
+            if _squash_text(text) not in known:
+                known.add(_squash_text(text))
+                target.append(text)
+    return before + paragraphs + after
 
 
 def _paragraphs(body: etree._Element) -> Iterator[str]:
