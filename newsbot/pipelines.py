@@ -79,6 +79,11 @@ class _StatsPipeline:
         return Dropped(reason, f"{reason}: {url}{' (' + detail + ')' if detail else ''}")
 
 
+# extract_article never uses Scrapy (DESIGN.md), but itemadapter imports it when installed:
+# keeping it out of the extraction workers saves ~20 MB and ~0.3 s of start-up per worker.
+EXTRACT_BLOCKED_IMPORTS = ("scrapy",)
+
+
 class ExtractPipeline(_StatsPipeline):
     """Turns a ``PageItem`` into an ``Article`` with :func:`newsbot.extract.extract_article`.
 
@@ -102,7 +107,8 @@ class ExtractPipeline(_StatsPipeline):
         self.function: Callable[..., Article] | None = None
         if workers > 1:  # the crawling process never imports the extraction code
             check_function_path(function)
-            self.pool = ProcessPool(workers, function, timeout)
+            self.pool = ProcessPool(workers, function, timeout,
+                                    blocked_imports=EXTRACT_BLOCKED_IMPORTS if function == DEFAULT_FUNCTION else ())
         else:
             self.function = load_function(function)
 

@@ -37,6 +37,7 @@ import importlib.util
 import logging
 import multiprocessing
 import signal
+import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -121,8 +122,11 @@ def check_function_path(path: str) -> None:
         raise ImportError(f"no module named {module_name!r} (from {path!r})")
 
 
-def _worker_main(conn: Connection, function_path: str) -> None:
+def _worker_main(conn: Connection, function_path: str, blocked_imports: tuple[str, ...] = ()) -> None:
     """Body of a worker process: load the function, then answer tasks until told to stop.
+
+    ``blocked_imports`` are made unimportable first (``import`` raises ``ImportError``), for
+    libraries that import optional packages the function does not need.
 
     Messages sent: ``("ready", None)`` once, then ``("ok", result)`` or
     ``("error", (description, traceback))`` per task; ``("failed", traceback)`` when the
@@ -130,6 +134,8 @@ def _worker_main(conn: Connection, function_path: str) -> None:
     """
     # Ctrl-C reaches the whole process group: the crawl shuts the workers down itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in blocked_imports:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
     try:
         function = load_function(function_path)
     except BaseException:  # noqa: BLE001 - reported to the parent, which stops the pool
@@ -169,19 +175,22 @@ class _Worker:
 class ProcessPool:
     """``size`` worker processes that run ``function_path`` for an asyncio event loop.
 
-    Call :meth:`run` from a coroutine on the loop (Scrapy's asyncio reactor loop); it starts
+    ``timeout`` (seconds, 0: none) limits one task; ``max_tasks_per_worker`` (0: no limit)
+    replaces a worker after that many tasks; ``blocked_imports`` are modules the workers
+    must not import (see :func:`_worker_main`). Call :meth:`run` from a coroutine on the loop (Scrapy's asyncio reactor loop); it starts
     the workers on first use (or call :meth:`start` early). :meth:`close` stops them.
     Not thread-safe: every method must be called from the loop's thread.
     """
 
     def __init__(self, size: int, function_path: str = DEFAULT_FUNCTION, timeout: float = 0.0,
-                 max_tasks_per_worker: int = 0) -> None:
+                 max_tasks_per_worker: int = 0, blocked_imports: tuple[str, ...] = ()) -> None:
         if size < 1:
             raise ValueError(f"a process pool needs at least one worker, got {size}")
         self.size = size
         self.function_path = function_path
         self.timeout = timeout
         self.max_tasks_per_worker = max_tasks_per_worker
+        self.blocked_imports = blocked_imports
         self.crashes = 0
         self.timeouts = 0
         self.tasks = 0
@@ -273,7 +282,7 @@ class ProcessPool:
     def _spawn(self) -> None:
         assert self._loop is not None
         parent_end, child_end = self._context.Pipe(duplex=True)
-        process = self._context.Process(target=_worker_main, args=(child_end, self.function_path),
+        process = self._context.Process(target=_worker_main, args=(child_end, self.function_path, self.blocked_imports),
                                         name="newsbot-extract", daemon=True)
         process.start()
         child_end.close()
