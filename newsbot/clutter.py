@@ -218,10 +218,24 @@ def _drop_keep_tail(el: lxml_html.HtmlElement) -> None:
     parent.remove(el)
 
 
+# "Read more" / "See also" labels of inline teasers, in the languages news is written in.
+_TEASER_LABELS = (
+    r"also\s+read|read\s+(?:more|also|next)|related|recommended|see\s+also|more\s+on\s+this|watch|listen|must\s+read"
+    r"|lesen\s+sie\s+(?:auch|mehr)|auch\s+interessant|mehr\s+zum\s+thema|siehe\s+auch|passend\s+(?:dazu|zum\s+thema)"
+    r"|das\s+könnte\s+sie\s+auch\s+interessieren|weiterlesen"
+    r"|les\s+også|les\s+mer|læs\s+også|læs\s+mere|se\s+også|läs\s+(?:också|även|mer)|lees\s+(?:ook|meer)"
+    r"|lue\s+myös|lue\s+lisää|(?:à\s+)?lire\s+aussi|(?:à\s+)?voir\s+aussi|lire\s+la\s+suite"
+    r"|lee\s+también|lea\s+también|leer\s+más|te\s+puede\s+interesar|ver\s+también"
+    r"|leia\s+(?:mais|também)|veja\s+também|saiba\s+mais|leggi\s+anche|potrebbe\s+interessarti"
+    r"|czytaj\s+(?:więcej|też|także)|zobacz\s+(?:też|także)|čtěte\s+také|přečtěte\s+si\s+také"
+    r"|ilgili\s+haber(?:ler)?|devamını\s+oku|читайте\s+также|funda\s+(?:olunye\s+udaba(?:\s+lapha)?|futhi)"
+)
+_TEASER_LABEL_ONLY = re.compile(r"^(?:" + _TEASER_LABELS + r")\s*[:.…]?$", re.IGNORECASE)
 # Whole paragraphs that are clutter wherever they stand.
 _LINE_RULES = re.compile(
     r"""^(?:
-        (?:also\s+read|read\s+(?:more|also|next)|related|recommended|see\s+also|more\s+on\s+this|watch|listen)\b\s*[:|\-–—].*  # teaser lines
+        (?:""" + _TEASER_LABELS + r""")\b\s*[:|\-–—»>].*      # teaser lines
+      | link\s+(?:zum|to(?:\s+the)?)\s+\S+(?:\s+\S+)?[-\s](?:inhalt|content)   # embed placeholders
       | \d+\s*(?:min|mins|minutes?)\s*(?:read|reading)           # reading-time badge
       | (?:go\s*to\s*top|back\s*to\s*top|top)                    # jump links
       | (?:previous|next|prev)\s+(?:story|post|article)          # story navigation
@@ -237,7 +251,9 @@ _TAIL_RULES = re.compile(
     r"""^(?:latest\s+from\b.*|(?:previous|next|prev)\s+(?:story|post|article)|don['’]?t\s+miss|more\s+from\b.*|more\s+stories|related\s+(?:articles|stories|posts|news|coverage|content)
       |you\s+(?:may|might)\s+also\s+(?:like|enjoy)|most\s+(?:read|popular|viewed)|leave\s+a\s+(?:reply|comment)
       |\d+\s+(?:comments?|responses?|replies)|comments?|recommended(?:\s+for\s+you)?|trending(?:\s+now)?|also\s+read
-      |about\s+the\s+author|sign\s+up\s+for\s+(?:our|the)\b.*|subscribe\s+to\s+(?:our|the)\s+newsletter.*)\s*[:.]?$""",
+      |about\s+the\s+author|sign\s+up\s+for\s+(?:our|the)\b.*|subscribe\s+to\s+(?:our|the)\s+newsletter.*
+      |wie\s+hat\s+ihnen\s+(?:dieser|der)\s+artikel\s+gefallen|was\s+this\s+article\s+(?:helpful|useful)
+      |did\s+you\s+(?:like|enjoy|find)\s+this\s+article.*|rate\s+this\s+article)\s*[:.?]?$""",
     re.IGNORECASE | re.VERBOSE,
 )
 _PROMPT_RULES = re.compile(
@@ -278,10 +294,18 @@ def strip_clutter_paragraphs(
     heading that opens a teaser block or the comments."""
     repeats = {_norm(t) for t in (title, description) if t}
     kept: list[str] = []
+    after_label = False
     for text in paragraphs:
         stripped = text.strip()
         if len(stripped) < 80 and _TAIL_RULES.match(stripped):
             break
+        if after_label:
+            after_label = False
+            if len(stripped) < 200 and not stripped.endswith((".", "!", "?", "\"", "”", "»", "“")):
+                continue  # the linked headline after a "Read more" label
+        if len(stripped) < 60 and _TEASER_LABEL_ONLY.match(stripped):
+            after_label = True
+            continue
         if is_clutter_paragraph(stripped):
             continue
         if _norm(stripped) in repeats:
