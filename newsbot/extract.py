@@ -18,6 +18,7 @@ listing, a page with too little text) its ``drop_reason`` says why.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -103,9 +104,27 @@ _NOT_NAMES = frozenset(
 )
 
 
-_TITLE_SEPARATORS = re.compile(r"\s+[|–—\-·•:»«/]\s+|\s*\|\s*")
+_TITLE_SEPARATORS = re.compile(r"\s+[|–—\-·•:»«/*]\s+|\s*[|\u3163]\s*|\s*：\s*")
 
 
+def _never_raises(func: Any) -> Any:
+    """Wrap ``extract_article`` so that any failure on hostile input becomes a page dropped
+    as ``"unparsable"`` (one warning line) instead of an exception."""
+
+    @functools.wraps(func)
+    def guarded(html: str | bytes, url: str, *args: Any, **kwargs: Any) -> Article:
+        try:
+            return func(html, url, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the contract is "never raises on any bytes"
+            logger.warning("extraction failed on %s (%s: %s); dropped as unparsable", url,
+                           type(exc).__name__, str(exc).splitlines()[0][:200] if str(exc) else "")
+            logger.debug("extraction failure on %s", url, exc_info=True)
+            return Article(url=url, id=article_id(url), drop_reason="unparsable")
+
+    return guarded
+
+
+@_never_raises
 def extract_article(
     html: str | bytes, url: str, *, min_words: int = DEFAULT_MIN_WORDS
 ) -> Article:
@@ -210,7 +229,24 @@ def _parse(html: str | bytes) -> lxml_html.HtmlElement | None:
         return None
     if tree is None or not isinstance(tree.tag, str):
         return None
+    for script in tree.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
+        if _json_depth(script.text or "") > _MAX_JSON_DEPTH:
+            script.text = ""  # json.loads would recurse past Python's limit
     return tree
+
+
+_MAX_JSON_DEPTH = 100
+_JSON_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
+_JSON_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _json_depth(raw: str) -> int:
+    """Return the deepest bracket nesting of a JSON text (strings ignored)."""
+    depth = deepest = 0
+    for bracket in _JSON_BRACKETS.findall(_JSON_STRING.sub("", raw)):
+        depth = depth + 1 if bracket in "[{" else max(0, depth - 1)
+        deepest = max(deepest, depth)
+    return deepest
 
 
 # --------------------------------------------------------------------------- body
@@ -470,7 +506,7 @@ class PageMetadata:
         """Return the headline without site-name prefixes or suffixes: the declared title
         (JSON-LD headline, OpenGraph, Twitter, Dublin Core), else the ``<h1>``, else ``<title>``."""
         h1 = self._first_text("//article//h1") or self._first_text("//h1")
-        candidates = self.ld("headline") + self.meta("og:title", "twitter:title", "dc.title")
+        candidates = self.meta("og:title") + self.ld("headline") + self.meta("twitter:title", "dc.title")
         if h1:
             candidates.append(h1)
         candidates += [t.text_content() for t in self.tree.xpath("//title")][:1]
@@ -707,7 +743,7 @@ def strip_site_name(raw: str | None, site_name: str | None, url: str, h1: str | 
             return True
         return bool(squashed) and (squashed in host_words or any(squashed == w for w in host_words))
 
-    while len(parts) > 1 and is_site(parts[-1]):
+    while len(parts) > 1 and (is_site(parts[-1]) or re.match(r"(?i)by\s", parts[-1].strip())):
         parts.pop()
     while len(parts) > 1 and is_site(parts[0]):
         parts.pop(0)
