@@ -287,12 +287,14 @@ def is_clutter_paragraph(text: str) -> bool:
 
 
 def strip_clutter_paragraphs(
-    paragraphs: Iterable[str], *, title: str | None = None, description: str | None = None
+    paragraphs: Iterable[str], *, title: str | None = None, description: str | None = None,
+    headlines: Iterable[str] = (),
 ) -> list[str]:
     """Return the paragraphs that remain after the clutter text rules: clutter lines
-    dropped, repeats of the headline or standfirst dropped, and the body cut at the first
+    dropped, repeats of the headline (or of its other versions, ``headlines``) or standfirst
+    dropped, and the body cut at the first
     heading that opens a teaser block or the comments."""
-    repeats = {_norm(t) for t in (title, description) if t}
+    repeats = {_norm(t) for t in (title, description, *headlines) if t}
     kept: list[str] = []
     after_label = False
     for text in paragraphs:

@@ -159,7 +159,8 @@ def extract_article(
     if description and _is_lede(tree, description, paragraphs):
         standfirst = None  # the summary is the article's first paragraph, not a standfirst
     paragraphs = strip_clutter_paragraphs(
-        paragraphs, title=loader.get_output_value("title"), description=standfirst
+        paragraphs, title=loader.get_output_value("title"), description=standfirst,
+        headlines=meta.headlines(),
     )
     authors = meta.authors()
     if not meta.found_people:
@@ -515,6 +516,11 @@ class PageMetadata:
             if title:
                 return title
         return None
+
+    def headlines(self) -> list[str]:
+        """Return every version of the headline the page declares (to drop their repeats)."""
+        h1 = self._first_text("//article//h1") or self._first_text("//h1")
+        return [h for h in self.ld("headline") + self.meta("og:title", "twitter:title") + [h1 or ""] if h]
 
     def description(self) -> str | None:
         """Return the standfirst / summary."""
