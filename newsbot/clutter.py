@@ -182,8 +182,9 @@ def strip_clutter_nodes(tree: lxml_html.HtmlElement) -> int:
             candidates.append((el, True))
         elif is_clutter and tag not in _KEEP_TAGS:
             candidates.append((el, False))
+    removed_inline = _strip_inline_clutter(root)
     if not candidates:
-        return 0
+        return removed_inline
     sizes = _TextSizes(root)
     prose_markers = _prose_paragraph_markers(sizes)
     removed_set: set[lxml_html.HtmlElement] = set()
@@ -201,6 +202,29 @@ def strip_clutter_nodes(tree: lxml_html.HtmlElement) -> int:
         _drop_keep_tail(el)
         removed_set.add(el)
         removed += 1
+    return removed + removed_inline
+
+
+def _strip_inline_clutter(root: lxml_html.HtmlElement) -> int:
+    """Remove clutter that sits inside paragraphs: entity hover cards (an inline element
+    holding a picture and links) and paragraphs that are nothing but a link (inline
+    teasers such as "FULL COVERAGE OF THE VOTE")."""
+    removed = 0
+    cards = root.xpath(".//p//span[.//img][count(.//a) >= 2]")
+    for card in cards:
+        if any(inner is not card for inner in card.iter("span") if inner in cards):
+            continue  # remove the innermost card only: its wrapper holds the linked name
+        if card.getparent() is not None:
+            _drop_keep_tail(card)
+            removed += 1
+    for p in root.xpath(".//p[a]"):
+        text = p.text_content().strip()
+        if len(text) < 15 or len(text) > 200:
+            continue
+        linked = sum(len(a.text_content().strip()) for a in p.iter("a"))
+        if linked >= 0.95 * len(text) and text.upper() == text != text.lower() and p.getparent() is not None:
+            _drop_keep_tail(p)
+            removed += 1
     return removed
 
 
