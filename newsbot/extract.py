@@ -97,6 +97,10 @@ def _near(a: lxml_html.HtmlElement, b: lxml_html.HtmlElement) -> bool:
 
 
 _BYLINE_PREFIX_ONLY_RE = re.compile(r"(?i)\b(?:by|von|par|por|door|af|av|de|di|da)\b|[\W\d_]+")
+_BY_PREFIX_XPATH = "//*[self::p or self::span or self::div or self::li][" + " or ".join(
+    f'starts-with(normalize-space(.), "{w}")' for w in ("By ", "By:", "Von ", "Von:", "Par ", "Por ", "Door ", "Av ", "Af ")
+) + "]"
+_BY_WORD_RE = re.compile(r"(?i)(?:^|\s)(?:by|von|par|por|door|af|av)\s+")
 _ACRONYM_RE = re.compile(r"^[A-Z]{2,6}$")
 # Link and button texts that byline-like containers hold besides names.
 _NOT_NAMES = frozenset(
@@ -164,7 +168,7 @@ def extract_article(
     )
     authors = meta.authors()
     if not meta.found_people:
-        lead = _lead_byline(paragraphs)
+        lead = _lead_byline(tree, paragraphs)
         if lead is not None:
             authors = lead[1]
             del paragraphs[lead[0]]
@@ -185,11 +189,14 @@ def extract_article(
     return article
 
 
-def _lead_byline(paragraphs: list[str]) -> tuple[int, list[str]] | None:
-    """Return (index, names) of a byline standing as one of the body's first paragraphs
-    ("Ann Lee", "By Ann Lee and Omar Haddad", "Ann Lee/Omar Haddad"), or None."""
+def _lead_byline(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> tuple[int, list[str]] | None:
+    """Return (index, names) of a byline standing as one of the body's first paragraphs,
+    set in bold ("<p><strong>Ann Lee/Omar Haddad</strong></p>"), or None."""
+    bold = {_squash_text(p.text_content()) for p in tree.xpath("//p[strong or b]")
+            if len(p.text_content()) <= 80
+            and sum(len(s.text_content()) for s in p.iterchildren("strong", "b")) >= len(p.text_content().strip())}
     for index, text in enumerate(paragraphs[:4]):
-        if len(text) > 80 or text.endswith((".", "!", "?", ":", ";")):
+        if len(text) > 80 or text.endswith((".", "!", "?", ":", ";")) or _squash_text(text) not in bold:
             continue
         parts = [p for p in re.split(r"\s*/\s*", text) if p]
         names = [n for part in parts for n in split_authors(part)]
@@ -253,7 +260,10 @@ def _json_depth(raw: str) -> int:
 # --------------------------------------------------------------------------- body
 
 
-_BLOCK_TAGS = {"p", "head", "quote", "list", "table", "item", "row", "cell", "code"}
+_BLOCK_TAGS = frozenset(
+    "p head quote list table item row cell code div section article main header footer ul ol li "
+    "blockquote pre h1 h2 h3 h4 h5 h6 dl dt dd figure tr td th".split()
+)
 
 
 def _main_text_paragraphs(tree: lxml_html.HtmlElement, url: str) -> list[str]:
@@ -307,13 +317,11 @@ def _add_split_body_parts(tree: lxml_html.HtmlElement, paragraphs: list[str]) ->
                 scores[parent] = scores.get(parent, 0) + length
     if len(scores) < 2:
         return paragraphs
-    best = max(scores, key=scores.__getitem__)
-    tokens = _class_tokens(best)
-    if not tokens:
-        return paragraphs
     known = {_squash_text(p) for p in paragraphs}
-    best_texts = {_squash_text(p.text_content()) for p in best.iterchildren("p")}
-    if not known & best_texts:
+    overlap = {el: sum(_squash_text(p.text_content()) in known for p in el.iterchildren("p")) for el in scores}
+    best = max(scores, key=lambda el: (overlap[el], scores[el]))
+    tokens = _class_tokens(best)
+    if not tokens or not overlap[best]:
         return paragraphs
     parts = [el for el in scores if el is not best and el.tag == best.tag and scores[el] >= 300
              and (other := _class_tokens(el)) and (other <= tokens or tokens <= other)
@@ -358,30 +366,33 @@ def _split_text(text: str) -> Iterator[str]:
 
 
 def _block_texts(el: etree._Element) -> Iterator[str]:
+    """Yield the paragraphs of one block of Trafilatura's output. Its fallback extractors
+    hand back HTML containers (``div`` holding ``p``), so any block holding blocks is
+    walked, and the inline text between its blocks makes paragraphs of its own."""
     tag = el.tag
-    if tag == "list":
-        for item in el.iterfind("item"):
-            yield from _block_texts(item)
-        return
-    if tag in ("quote", "item") and any(child.tag in _BLOCK_TAGS for child in el):
-        if el.text and el.text.strip():
-            yield el.text.strip()
-        for child in el:
-            if child.tag in _BLOCK_TAGS:
-                yield from _block_texts(child)
-            elif child.tail and child.tail.strip():
-                yield child.tail.strip()
+    if tag in ("graphic", "lb"):
         return
     if tag == "table":
-        for row in el.iter("row"):
-            cells = [collapse_whitespace(" ".join(c.itertext())) for c in row.iterfind("cell")]
+        for row in el.iter("row", "tr"):
+            cells = [collapse_whitespace(" ".join(c.itertext())) for c in row if c.tag in ("cell", "td", "th")]
             line = " | ".join(c for c in cells if c)
             if line:
                 yield line
         return
-    if tag in ("graphic", "lb"):
+    if not any(child.tag in _BLOCK_TAGS for child in el):
+        yield from _split_on_double_breaks(el)
         return
-    yield from _split_on_double_breaks(el)
+    run: list[str] = [el.text or ""]
+    for child in el:
+        if child.tag in _BLOCK_TAGS:
+            yield from _split_text("".join(run))
+            yield from _block_texts(child)
+            run = [child.tail or ""]
+        elif child.tag == "lb":
+            run.append("\n" + (child.tail or ""))
+        else:
+            run.append("".join(child.itertext()) + (child.tail or ""))
+    yield from _split_text("".join(run))
 
 
 def _split_on_double_breaks(el: etree._Element) -> Iterator[str]:
@@ -625,7 +636,7 @@ class PageMetadata:
             orgs.extend(n for n in others if n not in orgs)
         if found or orgs:
             return found, orgs
-        for el in self.tree.xpath('//*[self::p or self::span or self::div][starts-with(normalize-space(.), "By ")]'):
+        for el in self.tree.xpath(_BY_PREFIX_XPATH):
             people, others = self._names_in_byline(el.text_content())
             if people or others:
                 return people, others
@@ -637,6 +648,9 @@ class PageMetadata:
         if not text or len(text) > 200:
             return [], []
         text = _BYLINE_CUT_RE.split(text, maxsplit=1)[0]
+        by = _BY_WORD_RE.search(text)
+        if by:  # "ledger by Ann Lee": what stands before "by" is a brand or a label
+            text = text[by.end():]
         if len(text) > 120:
             return [], []
         people, others = [], []

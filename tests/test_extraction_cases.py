@@ -1,0 +1,58 @@
+"""extract_article on the small failure-kind pages of ``fixtures/cases/``.
+
+Each ``<kind>.html`` is a page written for the project (invented text) that shows one
+kind of extraction failure met on real news pages; ``<kind>.json`` holds what the record
+must say. Keys that the JSON leaves out are not checked; ``body`` is compared paragraph
+by paragraph, exactly (the page's characters, whitespace runs collapsed);
+``must_not_contain`` strings may appear in no field of the record.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsbot.extract import extract_article
+
+CASES = Path(__file__).resolve().parent.parent / "fixtures" / "cases"
+CASE_NAMES = sorted(p.stem for p in CASES.glob("*.html"))
+
+
+def load_case(name: str) -> tuple[str, dict[str, Any]]:
+    html = (CASES / f"{name}.html").read_text(encoding="utf-8")
+    expected = json.loads((CASES / f"{name}.json").read_text(encoding="utf-8"))
+    return html, expected
+
+
+def paragraphs(text: str | None) -> list[str]:
+    return [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
+
+
+def test_every_case_has_its_expected_record() -> None:
+    assert CASE_NAMES, "no cases found"
+    for name in CASE_NAMES:
+        assert (CASES / f"{name}.json").exists(), name
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_case_record(name: str) -> None:
+    html, expected = load_case(name)
+    article = extract_article(html, expected.get("url", f"https://news.example/{name}/"))
+    assert article.drop_reason is None
+    for key in ("title", "description", "published", "authors"):
+        if key in expected:
+            assert getattr(article, key) == expected[key], key
+    if "body" in expected:
+        assert paragraphs(article.body) == paragraphs(expected["body"])
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_case_leaks_no_clutter(name: str) -> None:
+    html, expected = load_case(name)
+    article = extract_article(html, expected.get("url", f"https://news.example/{name}/"))
+    dumped = json.dumps(article.record(), ensure_ascii=False)
+    assert [s for s in expected.get("must_not_contain", []) if s in dumped] == []
