@@ -148,6 +148,10 @@ def extract_article(
     cleaned = deepcopy(tree)
     strip_clutter_nodes(cleaned)
     paragraphs = _main_text_paragraphs(cleaned, url)
+    if _looks_wrong(cleaned, paragraphs):
+        # Trafilatura's own pass missed the text block or took the whole page: let it
+        # compare with its fallback extractors (twice the time, so only here)
+        paragraphs = _main_text_paragraphs(cleaned, url, fast=False)
     paragraphs = _add_split_body_parts(cleaned, paragraphs)
 
     loader = ArticleLoader(base_url=url)
@@ -266,8 +270,9 @@ _BLOCK_TAGS = frozenset(
 )
 
 
-def _main_text_paragraphs(tree: lxml_html.HtmlElement, url: str) -> list[str]:
-    """Return the main text of ``tree`` as paragraphs, as Trafilatura finds it."""
+def _main_text_paragraphs(tree: lxml_html.HtmlElement, url: str, *, fast: bool = True) -> list[str]:
+    """Return the main text of ``tree`` as paragraphs, as Trafilatura finds it (``fast``:
+    without its comparison against its fallback extractors)."""
     try:
         doc = bare_extraction(
             tree,
@@ -279,6 +284,7 @@ def _main_text_paragraphs(tree: lxml_html.HtmlElement, url: str) -> list[str]:
             include_formatting=False,
             include_links=False,
             deduplicate=False,
+            fast=fast,
         )
     except Exception:  # noqa: BLE001 - Trafilatura can fail deep inside lxml on odd markup
         logger.debug("trafilatura failed on %s", url, exc_info=True)
@@ -345,6 +351,26 @@ def _add_split_body_parts(tree: lxml_html.HtmlElement, paragraphs: list[str]) ->
                 known.add(_squash_text(text))
                 target.append(text)
     return before + paragraphs + after
+
+
+def _looks_wrong(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> bool:
+    """Return True when the extracted text misses the page's main block of paragraphs
+    (the element whose ``<p>`` children hold the most text) or is many times its size."""
+    scores: dict[lxml_html.HtmlElement, int] = {}
+    for p in tree.iter("p"):
+        parent = p.getparent()
+        if parent is not None:
+            length = len(p.text_content())
+            if length > 40:
+                scores[parent] = scores.get(parent, 0) + length
+    best = max(scores, key=scores.__getitem__) if scores else None
+    best_size = scores[best] if best is not None else 0
+    if sum(len(p) for p in paragraphs) > 4 * max(best_size, 300) + 2000:
+        return True
+    if best is None or best_size < 300:
+        return not paragraphs
+    known = {_squash_text(p) for p in paragraphs}
+    return not any(_squash_text(p.text_content()) in known for p in best.iterchildren("p"))
 
 
 def _paragraphs(body: etree._Element) -> Iterator[str]:
