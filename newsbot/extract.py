@@ -355,7 +355,8 @@ def _add_split_body_parts(tree: lxml_html.HtmlElement, paragraphs: list[str]) ->
 
 def _looks_wrong(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> bool:
     """Return True when the extracted text misses the page's main block of paragraphs
-    (the element whose ``<p>`` children hold the most text) or is many times its size."""
+    (the element whose ``<p>`` children hold the most text), is many times its size, or
+    is one long block."""
     scores: dict[lxml_html.HtmlElement, int] = {}
     for p in tree.iter("p"):
         parent = p.getparent()
@@ -363,6 +364,8 @@ def _looks_wrong(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> bool:
             length = len(p.text_content())
             if length > 40:
                 scores[parent] = scores.get(parent, 0) + length
+    if len(paragraphs) == 1 and len(paragraphs[0]) > 400:
+        return True  # the page as one block of text: Trafilatura's last-resort extraction
     best = max(scores, key=scores.__getitem__) if scores else None
     best_size = scores[best] if best is not None else 0
     if sum(len(p) for p in paragraphs) > 4 * max(best_size, 300) + 2000:
