@@ -61,8 +61,8 @@ def feed_uri(output: str) -> str:
     return str(Path(output).expanduser().resolve())
 
 
-def run_crawl(spider: str, output: str | None, settings: Any, **spider_kwargs: Any) -> dict[str, Any]:
-    """Run one crawl to completion and return its stats."""
+def run_crawl(spider: str | type, output: str | None, settings: Any, **spider_kwargs: Any) -> dict[str, Any]:
+    """Run one crawl (spider name or class) to completion and return its stats."""
     from scrapy.crawler import CrawlerProcess
 
     if output:
@@ -155,6 +155,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             config = load_config(args.config)
         except ConfigError as exc:
             raise UsageError(str(exc)) from exc
+    if _redis_url(args, config) or args.seed_only or args.worker:
+        return cmd_crawl_shared(args, config)
     if not args.urls and config is None:
         raise UsageError("give site URLs or --config sites.toml")
     for url in args.urls:
@@ -195,6 +197,94 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     for line in summary_lines(stats, None) + site_summary_lines(stats):
         print(line, file=sys.stderr)
     return _crawl_exit_code(stats, homes)
+
+
+def _redis_url(args: argparse.Namespace, config: Any) -> str:
+    """Return the Redis URL of a shared crawl (``--redis``, ``-s NEWSBOT_REDIS_URL=``, the
+    config's ``[settings]``), or ``""``."""
+    for item in reversed(args.set):
+        name, _, value = item.partition("=")
+        if name.strip() == "NEWSBOT_REDIS_URL":
+            return args.redis or value.strip()
+    return args.redis or (str(config.settings.get("NEWSBOT_REDIS_URL") or "") if config else "")
+
+
+def cmd_crawl_shared(args: argparse.Namespace, config: Any) -> int:
+    """A crawl shared through Redis: ``--seed-only`` pushes the sites and returns; otherwise
+    seed the sites given (if any) and work until the shared queue stays empty."""
+    from newsbot.urls import url_problem
+
+    redis_url = _redis_url(args, config)
+    if not redis_url:
+        raise UsageError("--seed-only and --worker need --redis URL")
+    if args.seed_only and args.worker:
+        raise UsageError("--seed-only and --worker exclude each other")
+    if args.state or args.no_state:
+        raise UsageError("--state/--no-state: a shared crawl (--redis) keeps what was emitted in Redis")
+    for url in args.urls:
+        problem = url_problem(url)
+        if problem:
+            raise UsageError(f"site URL {url!r}: {problem}")
+    sites = [site.as_dict() for site in config.sites] if config else []
+    homes = list(args.urls) + [u for site in sites for u in site["urls"]]
+    try:
+        from newsbot.redis_crawl import seed
+        from newsbot.redis_state import connect, redacted
+    except ImportError as exc:
+        raise UsageError(f"--redis needs the redis and scrapy-redis packages: {exc}") from exc
+    try:
+        connect(redis_url)
+    except Exception as exc:  # noqa: BLE001 - redis raises several types for a bad URL or server
+        raise UsageError(f"redis {redacted(redis_url)}: {exc}") from exc
+    if args.seed_only:
+        if not homes:
+            raise UsageError("--seed-only: give site URLs or --config sites.toml")
+        count = seed(redis_url, args.urls, sites)
+        print(f"newsbot: seeded {count} sites into {redacted(redis_url)}", file=sys.stderr)
+        return EXIT_OK
+    if not homes and not args.worker:
+        raise UsageError("with --redis, give site URLs, --seed-only or --worker")
+    output = args.output or (config.output if config else None)
+    if not output:
+        raise UsageError("no output: give -o FILE (or output = ... in the config)")
+
+    settings = _settings([], None)
+    if config:
+        settings.setdict(config.settings, priority="project")
+    settings = _apply_overrides(settings, args.set, args.log_level)
+    settings.set("NEWSBOT_REDIS_URL", redis_url, priority="cmdline")
+    if args.idle_exit is not None:
+        settings.set("NEWSBOT_IDLE_EXIT", args.idle_exit, priority="cmdline")
+    settings.set("NEWSBOT_UPDATES", args.updates, priority="cmdline")
+    if args.updates:
+        settings.set("FEED_EXPORT_FIELDS", [*settings.getlist("FEED_EXPORT_FIELDS"), "updated"], priority="cmdline")
+    if homes:
+        seed(redis_url, args.urls, sites)
+    from newsbot.redis_crawl import RedisSiteSpider
+
+    stats = run_crawl(RedisSiteSpider, output, settings)
+    for line in summary_lines(stats, None) + site_summary_lines(stats):
+        print(line, file=sys.stderr)
+    return _worker_exit_code(stats)
+
+
+def _worker_exit_code(stats: dict[str, Any]) -> int:
+    """Return a shared-crawl worker's exit code: 1 when it did not finish normally, its
+    output was not stored, or most fetches of a site it crawled failed; else 0 (a site
+    with no article from this worker may have given them to another)."""
+    from newsbot.incremental import per_site
+
+    if stats.get("finish_reason") != "finished" or any(
+            k.startswith("feedexport/failed_count/") and v for k, v in stats.items()):
+        logger.error("worker failed: %s", stats.get("finish_reason"))
+        return EXIT_FAILURES
+    code = EXIT_OK
+    for host, site in per_site(stats).items():
+        errors = sum(v for k, v in site.get("errors", {}).items() if k not in ("http_404", "http_410"))
+        if errors and errors >= site.get("fetched", 0) / 2:
+            logger.error("site failed: %s: %d of %d fetches failed", host, errors, site.get("fetched", 0))
+            code = EXIT_FAILURES
+    return code
 
 
 def cmd_scrape(args: argparse.Namespace) -> int:
@@ -273,6 +363,15 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--no-state", action="store_true", help="no incremental state: emit every article found")
     crawl.add_argument("--updates", action="store_true",
                        help="also emit articles seen before whose text changed, flagged \"updated\": true")
+    crawl.add_argument("--redis", metavar="URL", default="",
+                       help="share the crawl with other processes through Redis (redis://host:6379/0); "
+                       "see \"Scaling out\" in the README")
+    crawl.add_argument("--seed-only", action="store_true",
+                       help="with --redis: push the sites to the shared crawl and exit")
+    crawl.add_argument("--worker", action="store_true",
+                       help="with --redis: crawl the shared queue (no URLs needed) until it stays empty")
+    crawl.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
+                       help="with --redis: finish once the shared queue stayed empty this long (default 30)")
     common(crawl)
     crawl.set_defaults(func=cmd_crawl)
 

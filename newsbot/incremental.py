@@ -38,17 +38,24 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
+    from newsbot.redis_state import RedisStateStore
+
 logger = logging.getLogger(__name__)
 
 _STATE_ATTR = "_newsbot_state"
 
 
-def state_of(crawler: Crawler) -> StateStore | None:
-    """Return the crawl's emitted-articles store (opened once per crawler), or None when
-    ``NEWSBOT_STATE`` is not set."""
+def state_of(crawler: Crawler) -> StateStore | RedisStateStore | None:
+    """Return the crawl's emitted-articles store (opened once per crawler): the Redis one
+    when ``NEWSBOT_REDIS_URL`` is set, else the SQLite one of ``NEWSBOT_STATE``, else None."""
     if not hasattr(crawler, _STATE_ATTR):
         path = crawler.settings.get("NEWSBOT_STATE")
-        setattr(crawler, _STATE_ATTR, StateStore(path) if path else None)
+        if crawler.settings.get("NEWSBOT_REDIS_URL"):
+            from newsbot.redis_state import RedisStateStore  # imports redis: only when asked for
+
+            setattr(crawler, _STATE_ATTR, RedisStateStore.for_crawler(crawler))
+        else:
+            setattr(crawler, _STATE_ATTR, StateStore(path) if path else None)
     return getattr(crawler, _STATE_ATTR)
 
 
@@ -79,7 +86,8 @@ class IncrementalState:
 
     def spider_opened(self, spider: Any) -> None:
         """Take the run lock (unless the command holds it); close the spider if it is held."""
-        if self.crawler.settings.getbool("NEWSBOT_LOCK_HELD"):
+        # shared-crawl workers (Redis) run side by side: no lock
+        if self.crawler.settings.getbool("NEWSBOT_LOCK_HELD") or not getattr(self.store, "locking", True):
             return
         try:
             self.lock = RunLock(self.store.path).acquire()

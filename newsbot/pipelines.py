@@ -266,6 +266,12 @@ class DedupPipeline(_StatsPipeline):
                     self.stats.inc_value(f"newsbot/site/{site}/skipped/seen")
                     raise Dropped("seen", f"seen: {item.source_url} (emitted {earlier.first_emitted} as {earlier.url})")
                 item.updated = True
+            if not self.store.claim(key, aliases, fingerprint, update=item.updated):
+                # another process of a shared crawl is emitting this story (or just did)
+                self.stats.inc_value("newsbot/skipped/seen")
+                self.stats.inc_value(f"newsbot/site/{site}/skipped/seen")
+                raise Dropped("seen", f"seen: {item.source_url} (claimed by another worker)")
+            if item.updated:
                 self.stats.inc_value("newsbot/updated")
             self.store.stage(key, item.url, fingerprint, aliases)
         self.seen_ids.add(item.id)

@@ -36,8 +36,13 @@ NEWSBOT_LOCK_HELD = False
 NEWSBOT_PROGRESS = True
 # Where the run's JSON summary goes (empty: beside the output, as <output>.stats.json).
 NEWSBOT_STATS_FILE = ""
-# Redis URL for shared crawls (empty: single process).
+# Redis URL for shared crawls (empty: single process); see newsbot.redis_crawl.
 NEWSBOT_REDIS_URL = ""
+# Seconds a shared-crawl worker's heartbeat and claims live without being refreshed: after
+# that a dead worker's requests are queued again and its articles emitted by another.
+NEWSBOT_REDIS_LEASE = 30
+# A shared-crawl worker finishes once the shared queue and seed list stayed empty this long.
+NEWSBOT_IDLE_EXIT = 30
 
 # --- newsbot: discovery ---
 # Feed paths tried on every site besides the feeds a home page declares.
@@ -96,6 +101,8 @@ FEED_STORAGES = {"": "newsbot.feedstorage.AtomicFileFeedStorage", "file": "newsb
 FEED_STORE_EMPTY = False
 
 # --- Scrapy: components ---
+# Switches to scrapy-redis's scheduler and dupefilter when NEWSBOT_REDIS_URL is set.
+ADDONS = {"newsbot.addons.RedisCrawl": 0}
 EXTENSIONS = {
     "newsbot.incremental.IncrementalState": 500,
     "newsbot.incremental.RunSummary": 510,

@@ -195,6 +195,11 @@ class StateStore:
 
     # -- staged writes
 
+    def claim(self, key: str, aliases: list[str], fingerprint: int, *, update: bool = False) -> bool:
+        """Return True: the story may be emitted. One process holds the run lock, so there
+        is nothing to race with (the Redis store's claim is a real lease)."""
+        return True
+
     def stage(self, key: str, url: str, fingerprint: int, aliases: list[str], output: str | None = None) -> None:
         """Stage an emission; it is stored by the next :meth:`commit`."""
         self._pending[key] = (url, fingerprint, aliases, output)

@@ -122,22 +122,28 @@ class SiteSpider(NewsSpider):
     async def start(self) -> AsyncIterator[Any]:
         """Yield, per site: robots.txt (for its sitemaps), the home page, and feed probes."""
         for home in self.homes:
-            origin = "{0.scheme}://{0.netloc}".format(urlsplit(home))
-            self.crawler.stats.inc_value("newsbot/sites")
-            yield Request(urljoin(origin, "/robots.txt"), callback=self.parse_robots,
-                          errback=self.on_robots_error, meta={"probe": True, "dont_obey_robotstxt": True},
-                          priority=10)
-            yield Request(home, callback=self.parse_page, errback=self.on_error,
-                          meta={"depth_links": 0}, priority=5)
-            for path in self.feed_paths:
-                yield Request(urljoin(origin, path), callback=self.parse_feed, errback=self.on_error,
-                              meta={"probe": True}, priority=8)
-            options = self.site_options.get(host_of(home), {})
-            for feed in options.get("feeds", []):
-                yield Request(feed, callback=self.parse_feed, errback=self.on_error, priority=8)
-            for sitemap in options.get("sitemaps", []):
-                yield Request(sitemap, callback=self.parse_sitemap, errback=self.on_error,
-                              meta={"sitemap_depth": 0}, priority=8)
+            for request in self.home_requests(home):
+                yield request
+
+    def home_requests(self, home: str) -> Iterator[Request]:
+        """Yield the start requests of one site: robots.txt, the home page, feed probes and
+        the site's configured feeds and sitemaps."""
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(home))
+        self.crawler.stats.inc_value("newsbot/sites")
+        yield Request(urljoin(origin, "/robots.txt"), callback=self.parse_robots,
+                      errback=self.on_robots_error, meta={"probe": True, "dont_obey_robotstxt": True},
+                      priority=10)
+        yield Request(home, callback=self.parse_page, errback=self.on_error,
+                      meta={"depth_links": 0}, priority=5)
+        for path in self.feed_paths:
+            yield Request(urljoin(origin, path), callback=self.parse_feed, errback=self.on_error,
+                          meta={"probe": True}, priority=8)
+        options = self.site_options.get(host_of(home), {})
+        for feed in options.get("feeds", []):
+            yield Request(feed, callback=self.parse_feed, errback=self.on_error, priority=8)
+        for sitemap in options.get("sitemaps", []):
+            yield Request(sitemap, callback=self.parse_sitemap, errback=self.on_error,
+                          meta={"sitemap_depth": 0}, priority=8)
 
     # -- robots and sitemaps
 

@@ -1,0 +1,43 @@
+"""Scrapy add-ons of newsbot (the ``ADDONS`` setting).
+
+:class:`RedisCrawl` switches a crawl to a shared Redis frontier when ``NEWSBOT_REDIS_URL``
+is set; it imports nothing of Redis, so a crawl without the setting needs neither ``redis``
+nor ``scrapy-redis``.
+
+Settings read: ``NEWSBOT_REDIS_URL``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
+
+# What a shared crawl sets (newsbot.redis_crawl); the Redis keys match newsbot.redis_state.
+REDIS_SETTINGS = {
+    "SCHEDULER": "newsbot.redis_crawl.RedisScheduler",
+    "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+    "SCHEDULER_QUEUE_CLASS": "newsbot.redis_crawl.LeasedPriorityQueue",
+    "SCHEDULER_QUEUE_KEY": "newsbot:requests",
+    "SCHEDULER_DUPEFILTER_KEY": "newsbot:dupefilter",
+    "SCHEDULER_PERSIST": True,
+}
+
+
+class RedisCrawl:
+    """Add-on: with ``NEWSBOT_REDIS_URL`` set, use scrapy-redis's scheduler and dupefilter
+    (``SCHEDULER``, ``DUPEFILTER_CLASS``, ``SCHEDULER_PERSIST = True``, ``REDIS_URL``) and
+    enable the :class:`newsbot.redis_crawl.RedisWorker` extension. Settings given on the
+    command line still win."""
+
+    def update_settings(self, settings: Settings) -> None:
+        """Apply the shared-crawl settings when ``NEWSBOT_REDIS_URL`` is set."""
+        url = settings.get("NEWSBOT_REDIS_URL")
+        if not url:
+            return
+        for name, value in {**REDIS_SETTINGS, "REDIS_URL": url}.items():
+            settings.set(name, value, priority="addon")
+        extensions = settings.getdict("EXTENSIONS")
+        extensions["newsbot.redis_crawl.RedisWorker"] = 520
+        settings.set("EXTENSIONS", extensions, priority=settings.getpriority("EXTENSIONS") or "addon")
