@@ -17,7 +17,8 @@ MAX_URL_LENGTH = 2048
 
 
 def canonical_request_url(url: str) -> str:
-    """Return ``url`` without its fragment and tracking parameters, percent-encoded."""
+    """Return ``url`` without its fragment and tracking parameters, percent-encoded, with an
+    IDN host as punycode (``bücher.example`` -> ``xn--bcher-kva.example``)."""
     cleaned = url_query_cleaner(url, TRACKING_PARAMS, remove=True, keep_fragments=False)
     return safe_url_string(cleaned)
 
@@ -37,6 +38,11 @@ def url_problem(line: str) -> str | None:
         return f"unsupported scheme {parts.scheme + ':' if parts.scheme else '(none)'}; only http and https URLs are fetched"
     if not parts.hostname:
         return "not a URL (no host)"
+    if not parts.hostname.isascii():
+        try:
+            parts.hostname.encode("idna")  # IDN hosts are fetched by their punycode name
+        except UnicodeError as exc:
+            return f"not a URL (host name cannot be converted to punycode: {exc})"
     del port
     return None
 

@@ -1,8 +1,11 @@
 """``urls`` spider: fetch every URL of a list, one record per article URL.
 
 Arguments: ``-a file=PATH`` (``-`` or absent: standard input). One URL a line; blank lines
-and lines starting with ``#`` are skipped. A line that is not an http(s) URL gets one error
-line naming the file and line number, and the run goes on.
+and lines starting with ``#`` are skipped. A line that is not an http(s) URL (another
+scheme, whitespace inside, over 2048 characters, invalid UTF-8, a host that cannot be
+punycoded) gets one error line naming the file and line number, and the run goes on. IDN
+hosts are fetched by their punycode name. A URL listed again (after fragment and tracking
+parameters are dropped) is fetched once, with one info line naming both line numbers.
 """
 
 from __future__ import annotations
@@ -58,15 +61,23 @@ class UrlsSpider(NewsSpider):
             logger.error("cannot read URL list %s: %s", label, exc.strerror or exc)
             self.count_error("url_list", label)
             return
+        first_line: dict[str, int] = {}
         with stream:
             for lineno, line, problem in read_url_lines(stream, label):
                 if problem:
                     logger.error("%s:%d: %s: %r", label, lineno, problem, line[:200])
                     self.crawler.stats.inc_value("newsbot/errors/bad_url")
                     continue
+                request_url = canonical_request_url(line)
+                if request_url in first_line:
+                    logger.info("%s:%d: duplicate of line %d, fetched once: %s", label, lineno,
+                                first_line[request_url], line[:200])
+                    self.crawler.stats.inc_value("newsbot/skipped/duplicate_url")
+                    continue
+                first_line[request_url] = lineno
                 self.crawler.stats.inc_value("newsbot/urls")
                 yield Request(
-                    canonical_request_url(line),
+                    request_url,
                     callback=self.parse,
                     errback=self.on_error,
                     meta={"source_url": line, "source_line": f"{label}:{lineno}"},
