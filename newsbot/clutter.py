@@ -252,6 +252,7 @@ _TEASER_LABELS = (
     r"|lee\s+también|lea\s+también|leer\s+más|te\s+puede\s+interesar|ver\s+también"
     r"|leia\s+(?:mais|também)|veja\s+também|saiba\s+mais|leggi\s+anche|potrebbe\s+interessarti"
     r"|czytaj\s+(?:więcej|też|także)|zobacz\s+(?:też|także)|čtěte\s+také|přečtěte\s+si\s+také"
+    r"|noticias?\s+relacionadas?|artículos?\s+relacionados?|articoli\s+correlati|articles?\s+liés"
     r"|ilgili\s+haber(?:ler)?|devamını\s+oku|читайте\s+также|funda\s+(?:olunye\s+udaba(?:\s+lapha)?|futhi)"
 )
 _TEASER_LABEL_ONLY = re.compile(r"^(?:" + _TEASER_LABELS + r")\s*[:.…]?$", re.IGNORECASE)
@@ -260,7 +261,16 @@ _LINE_RULES = re.compile(
     r"""^(?:
         (?:""" + _TEASER_LABELS + r""")\b\s*[:|\-–—»>].*      # teaser lines
       | link\s+(?:zum|to(?:\s+the)?)\s+\S+(?:\s+\S+)?[-\s](?:inhalt|content)   # embed placeholders
-      | \d+\s*(?:min|mins|minutes?)\s*(?:read|reading)           # reading-time badge
+      | \d+\s*(?:min|mins|minutes?|minuten)\.?\s*(?:read|reading|lesezeit|lesedauer|de\s+lecture|lesetid|läsning|leestijd|di\s+lettura)  # reading-time badge
+      | (?:lesezeit|lesedauer|reading\s+time|temps\s+de\s+lecture|tiempo\s+de\s+lectura|lesetid)\s*:?\s*\d+\s*\w{0,8}
+      | (?:stand|aktualisiert(?:\s+am)?|veröffentlicht(?:\s+am)?|erstveröffentlichung|publié(?:\s+le)?|mis\s+à\s+jour(?:\s+le)?
+         |publicado(?:\s+el)?|actualizado(?:\s+el)?|pubblicato(?:\s+il)?|aggiornato(?:\s+il)?|oppdatert|publisert|opdateret
+         |udgivet|uppdaterad|publicerad|bijgewerkt|gepubliceerd|zaktualizowano|opublikowano|published(?:\s+on)?)
+        \s*:?\s*(?=[^\n]*\d)[\w\s.,:/|–-]{0,70}                   # "Stand: 22.04.2024, 06:00 Uhr"
+      | (?:additional\s+)?(?:reporting|writing|editing|compiled|produced)\s+by\b.{0,300}  # agency credit lines
+      | .{0,160}\bcontributed\s+to\s+this\s+(?:report|story|article)\.?
+      | most\s+(?:read|popular|viewed)\s+in\s+.{1,40}             # a mid-article widget's heading
+      | (?:fehler\s+gefunden\??\s*(?:jetzt\s+melden\.?)?|our\s+standards\s*:?.{0,80}|found\s+an?\s+(?:error|typo)\??.{0,60})
       | (?:go\s*to\s*top|back\s*to\s*top|top)                    # jump links
       | (?:previous|next|prev)\s+(?:story|post|article)          # story navigation
       | (?:share|share\s+this(?:\s+\w+)?|share\s+on\s+\w+|tweet|e-?mail|print|whatsapp|facebook|twitter|linkedin|copy\s+link)  # share buttons
@@ -288,13 +298,17 @@ _PROMPT_RULES = re.compile(
 # "By Alice Smith and Bob Jones, Staff Reporters": capitalised names only, so a sentence
 # such as "By Friday, the ministry had ..." is kept.
 _BYLINE_RULE = re.compile(
-    r"^[Bb][Yy]:?\s+[A-Z][\w.'’\-]*(?:\s+[A-Z][\w.'’\-]*){0,3}"
-    r"(?:\s*(?:,|and|&)\s*[A-Z][\w.'’\-]*(?:\s+[A-Z][\w.'’\-]*){0,3})*\.?$"
+    r"^(?:[Bb][Yy]|[Vv]on|[Pp]ar|[Pp]or|[Dd]oor|[Aa]v|[Aa]f):?\s+[A-Z][\w.'’\-]*(?:\s+[A-Z][\w.'’\-]*){0,3}"
+    r"(?:\s*(?:,|and|und|et|y|og|och|en|e|&)\s*[A-Z][\w.'’\-]*(?:\s+[A-Z][\w.'’\-]*){0,3})*\.?$"
 )
 
 
 def _norm(text: str) -> str:
     return re.sub(r"\W+", " ", unicodedata.normalize("NFC", text)).strip().casefold()
+
+
+# A short line that asks readers to write in: "Got a story? Email news@paper.example".
+_CONTACT_PROMPT = re.compile(r"\S+@\S+\.\w{2,}\s*\.?$")
 
 
 def is_clutter_paragraph(text: str) -> bool:
@@ -306,6 +320,8 @@ def is_clutter_paragraph(text: str) -> bool:
     if len(stripped) < 240 and _LINE_RULES.match(stripped):
         return True
     if len(stripped) < 120 and _BYLINE_RULE.match(stripped):
+        return True
+    if len(stripped) < 160 and _CONTACT_PROMPT.search(stripped):
         return True
     return len(stripped) < 160 and bool(_PROMPT_RULES.search(stripped))
 
