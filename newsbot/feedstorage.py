@@ -4,7 +4,9 @@ Records are written to a hidden temporary file in the target folder
 (``.<name>.<pid>.tmp``); when the feed closes, the file is flushed, fsynced and renamed
 onto its final name, and the folder is fsynced. A run that dies leaves only the hidden
 temporary file, which no ``*.jsonl`` pattern matches; the next run removes temporary files
-whose writer is dead. Registered for ``file:`` and plain-path feed URIs in
+whose writer is dead. With a state store, the emissions of the file are journalled just
+before the rename (``StateStore.prepare``), so a run killed between the rename and the
+state commit is settled by the next one without emitting anything twice. Registered for ``file:`` and plain-path feed URIs in
 ``FEED_STORAGES``.
 """
 
@@ -17,6 +19,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from w3lib.url import file_uri_to_path
+
+from newsbot.incremental import state_of
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +70,16 @@ def fsync_folder(folder: Path) -> None:
 class AtomicFileFeedStorage:
     """Scrapy feed storage that writes through a temporary file and renames it in place."""
 
-    def __init__(self, uri: str, *, feed_options: dict[str, Any] | None = None) -> None:
+    def __init__(self, uri: str, *, feed_options: dict[str, Any] | None = None, crawler: Any = None) -> None:
         self.path = Path(file_uri_to_path(uri) if uri.startswith("file:") else uri)
         self.tmp: Path | None = None
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, uri: str, *, feed_options: dict[str, Any] | None = None
+                     ) -> AtomicFileFeedStorage:
+        """Return the storage for ``uri``, bound to the crawl's state store (if any)."""
+        return cls(uri, feed_options=feed_options, crawler=crawler)
 
     def open(self, spider: Any) -> IO[bytes]:
         """Return the temporary file the records are written to."""
@@ -85,5 +96,8 @@ class AtomicFileFeedStorage:
         os.fsync(file.fileno())
         file.close()
         assert self.tmp is not None
+        store = state_of(self.crawler) if self.crawler is not None else None
+        if store is not None and hasattr(store, "prepare"):
+            store.prepare(str(self.path))  # journal before the rename: see StateStore.recover
         os.replace(self.tmp, self.path)
         fsync_folder(self.path.parent)

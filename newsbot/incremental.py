@@ -85,18 +85,22 @@ class IncrementalState:
         return cls(crawler, store)
 
     def spider_opened(self, spider: Any) -> None:
-        """Take the run lock (unless the command holds it); close the spider if it is held."""
+        """Take the run lock (unless the command holds it; close the spider if another run
+        holds it), then settle what a run that died during its final rename left."""
         # shared-crawl workers (Redis) run side by side: no lock
-        if self.crawler.settings.getbool("NEWSBOT_LOCK_HELD") or not getattr(self.store, "locking", True):
-            return
-        try:
-            self.lock = RunLock(self.store.path).acquire()
-        except LockedError as exc:
-            logger.error("locked: %s", exc)
-            self.crawler.stats.set_value("newsbot/locked", 1)
-            # close once the engine has finished opening the spider
-            asyncio.get_event_loop().call_soon(
-                lambda: asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="locked")))
+        if not self.crawler.settings.getbool("NEWSBOT_LOCK_HELD") and getattr(self.store, "locking", True):
+            try:
+                self.lock = RunLock(self.store.path).acquire()
+            except LockedError as exc:
+                logger.error("locked: %s", exc)
+                self.crawler.stats.set_value("newsbot/locked", 1)
+                # close once the engine has finished opening the spider
+                asyncio.get_event_loop().call_soon(
+                    lambda: asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="locked")))
+                return
+        recovered = self.store.recover() if hasattr(self.store, "recover") else 0
+        if recovered:
+            logger.info("state: recorded %d emissions of an output file a killed run had put in place", recovered)
 
     def _commit(self) -> None:
         failed = sum(v for k, v in self.crawler.stats.get_stats().items() if k.startswith("feedexport/failed_count/"))

@@ -148,6 +148,9 @@ class StateStore:
             CREATE INDEX IF NOT EXISTS emitted_band1 ON emitted(band1);
             CREATE INDEX IF NOT EXISTS emitted_band2 ON emitted(band2);
             CREATE INDEX IF NOT EXISTS emitted_band3 ON emitted(band3);
+            CREATE TABLE IF NOT EXISTS prepared (
+                key TEXT NOT NULL, url TEXT NOT NULL, fingerprint INTEGER NOT NULL, aliases TEXT NOT NULL,
+                output TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS validators (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT);
             CREATE TABLE IF NOT EXISTS sites (host TEXT PRIMARY KEY, last_found INTEGER, last_run TEXT);
             """
@@ -217,22 +220,63 @@ class StateStore:
         """Return how many emissions are staged."""
         return len(self._pending)
 
+    def prepare(self, output: str) -> int:
+        """Journal the staged emissions as belonging to ``output`` (call just before the
+        output file is renamed into place) and return how many were journalled.
+
+        If the run dies between the rename and :meth:`commit`, :meth:`recover` finds the
+        file in place and records its emissions, so the next run does not emit them again.
+        """
+        for key, (url, fingerprint, aliases, _) in self._pending.items():
+            self._pending[key] = (url, fingerprint, aliases, output)
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("DELETE FROM prepared WHERE output = ?", (output,))
+            self.db.executemany(
+                "INSERT INTO prepared (key, url, fingerprint, aliases, output) VALUES (?, ?, ?, ?, ?)",
+                [(key, url, _signed(fp), json.dumps(aliases), output)
+                 for key, (url, fp, aliases, _) in self._pending.items()])
+        return len(self._pending)
+
+    def recover(self) -> int:
+        """Settle the journal of a run that died after :meth:`prepare`: emissions whose
+        output file is in place are recorded, the others forgotten. Return how many were
+        recorded."""
+        rows = self.db.execute("SELECT key, url, fingerprint, aliases, output FROM prepared").fetchall()
+        if not rows:
+            return 0
+        now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        recorded = 0
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            for key, url, fingerprint, aliases, output in rows:
+                if Path(output).exists():
+                    self._insert(key, url, _unsigned(fingerprint), json.loads(aliases), output, now)
+                    recorded += 1
+            self.db.execute("DELETE FROM prepared")
+        return recorded
+
+    def _insert(self, key: str, url: str, fingerprint: int, aliases: list[str], output: str | None, now: str) -> None:
+        self.db.execute(
+            "INSERT INTO emitted (key, url, fingerprint, band0, band1, band2, band3, first_emitted, "
+            "last_emitted, output) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+            "url = excluded.url, fingerprint = excluded.fingerprint, band0 = excluded.band0, "
+            "band1 = excluded.band1, band2 = excluded.band2, band3 = excluded.band3, "
+            "last_emitted = excluded.last_emitted, output = excluded.output",
+            (key, url, _signed(fingerprint), *_bands(fingerprint), now, now, output))
+        for alias in aliases:
+            if alias != key:
+                self.db.execute("INSERT OR REPLACE INTO aliases (key, article_key) VALUES (?, ?)", (alias, key))
+
     def commit(self, output: str | None = None) -> int:
-        """Store every staged write in one transaction and return the emissions stored."""
+        """Store every staged write in one transaction, clear the journal of
+        :meth:`prepare`, and return the emissions stored."""
         now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             for key, (url, fingerprint, aliases, item_output) in self._pending.items():
-                self.db.execute(
-                    "INSERT INTO emitted (key, url, fingerprint, band0, band1, band2, band3, first_emitted, "
-                    "last_emitted, output) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
-                    "url = excluded.url, fingerprint = excluded.fingerprint, band0 = excluded.band0, "
-                    "band1 = excluded.band1, band2 = excluded.band2, band3 = excluded.band3, "
-                    "last_emitted = excluded.last_emitted, output = excluded.output",
-                    (key, url, _signed(fingerprint), *_bands(fingerprint), now, now, item_output or output))
-                for alias in aliases:
-                    if alias != key:
-                        self.db.execute("INSERT OR REPLACE INTO aliases (key, article_key) VALUES (?, ?)", (alias, key))
+                self._insert(key, url, fingerprint, aliases, item_output or output, now)
+            self.db.execute("DELETE FROM prepared")
             for url, (etag, last_modified) in self._pending_validators.items():
                 self.db.execute("INSERT OR REPLACE INTO validators (url, etag, last_modified) VALUES (?, ?, ?)",
                                 (url, etag, last_modified))
