@@ -142,6 +142,9 @@ class _TextSizes:
         return _text_len(el, _ALL_TEXT) > 0.4 * self._all_total
 
 
+_PROSE_TAGS = frozenset(("p", "h2", "h3", "h4"))
+
+
 def _prose_paragraph_markers(sizes: _TextSizes) -> set[str]:
     """Return the markers that three or more long ``<p>`` elements share: the page's
     paragraphs of prose, whatever their class says (a paywalled article marks every
@@ -194,8 +197,8 @@ def strip_clutter_nodes(tree: lxml_html.HtmlElement) -> int:
             continue
         if removed_set and any(anc in removed_set for anc in el.iterancestors()):
             continue
-        if not by_tag and el.tag == "p" and _marker_text(el) in prose_markers:
-            continue  # the article's own paragraphs, marked "paywall" or "dropcap-share"
+        if not by_tag and el.tag in _PROSE_TAGS and _marker_text(el) in prose_markers:
+            continue  # the article's own paragraphs (and subheadings), marked "paywall"
         guarded = not by_tag or el.tag in _GUARDED_TAGS
         if guarded and sizes.holds_most_text(el):
             continue

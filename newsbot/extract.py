@@ -298,6 +298,35 @@ def _class_tokens(el: lxml_html.HtmlElement) -> frozenset[str]:
     return frozenset((el.get("class") or "").split())
 
 
+def _add_missing_subheadings(container: lxml_html.HtmlElement, paragraphs: list[str], known: set[str]) -> list[str]:
+    """Return ``paragraphs`` with the subheadings of ``container`` that Trafilatura left
+    out put back before the paragraph that follows them on the page."""
+    index = {_squash_text(p): i for i, p in enumerate(paragraphs)}
+    inserts: list[tuple[int, str]] = []
+    pending: list[str] = []
+    started = False  # a heading above the first paragraph is a kicker or standfirst
+    for el in container.iterchildren("p", "h2", "h3", "h4"):
+        text = collapse_whitespace(el.text_content())
+        if not text:
+            continue
+        key = _squash_text(text)
+        if el.tag != "p":
+            if started and key not in known and len(text) <= 150 and key:
+                pending.append(text)
+            continue
+        if pending and key in index:
+            inserts.extend((index[key], h) for h in pending)
+        pending = []
+        started = started or key in index
+    if not inserts:
+        return paragraphs
+    out = list(paragraphs)
+    for position, heading in sorted(inserts, key=lambda x: x[0], reverse=True):
+        out.insert(position, heading)
+        known.add(_squash_text(heading))
+    return out
+
+
 def _parent_tokens(el: lxml_html.HtmlElement) -> frozenset[str]:
     parent = el.getparent()
     return _class_tokens(parent) if parent is not None else frozenset()
@@ -329,6 +358,7 @@ def _add_split_body_parts(tree: lxml_html.HtmlElement, paragraphs: list[str]) ->
     tokens = _class_tokens(best)
     if not tokens or not overlap[best]:
         return paragraphs
+    paragraphs = _add_missing_subheadings(best, paragraphs, known)
     parts = [el for el in scores if el is not best and el.tag == best.tag and scores[el] >= 300
              and (other := _class_tokens(el)) and (other <= tokens or tokens <= other)
              and _parent_tokens(el) == _parent_tokens(best)]

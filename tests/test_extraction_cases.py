@@ -56,3 +56,18 @@ def test_case_leaks_no_clutter(name: str) -> None:
     article = extract_article(html, expected.get("url", f"https://news.example/{name}/"))
     dumped = json.dumps(article.record(), ensure_ascii=False)
     assert [s for s in expected.get("must_not_contain", []) if s in dumped] == []
+
+
+def test_subheadings_left_out_by_the_extractor_are_put_back_in_place() -> None:
+    from lxml import html as lxml_html
+
+    from newsbot.extract import _add_missing_subheadings
+
+    container = lxml_html.fromstring(
+        "<div><h2>Kicker above the text</h2><p>First paragraph of the story.</p>"
+        "<h2>A subheading</h2><p>Second paragraph of the story.</p></div>"
+    )
+    paragraphs = ["First paragraph of the story.", "Second paragraph of the story."]
+    known = {"first paragraph of the story", "second paragraph of the story"}
+    assert _add_missing_subheadings(container, paragraphs, known) == [
+        "First paragraph of the story.", "A subheading", "Second paragraph of the story."]
