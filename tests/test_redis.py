@@ -213,3 +213,21 @@ def test_usage_errors_and_no_redis_import_without_the_flag(tmp_path: Path) -> No
                             "assert 'redis' not in sys.modules and 'scrapy_redis' not in sys.modules"],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+def test_config_seed_applies_site_options_in_workers(site: FixtureServer, redis_url: str, tmp_path: Path,
+                                                     expected_records: list[dict[str, Any]]) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(f'[[sites]]\nname = "Courier"\nurls = ["{site.origin}/"]\nallow = ["/2025/0"]\n', encoding="utf-8")
+    seeded = run_newsbot("crawl", "--config", str(config), "--redis", redis_url, "--seed-only")
+    assert seeded.returncode == 0 and "seeded 1 sites" in seeded.stderr, seeded.stderr[-3000:]
+    assert site.hits == {}, "seeding fetches nothing"
+    worker = start_worker(redis_url, tmp_path / "out" / "%(worker)s.jsonl")
+    code, err = finish(worker)
+    assert code == 0, err[-3000:]
+    [output] = (tmp_path / "out").glob("*.jsonl")
+    assert output.name.count("-") >= 2, "the worker id names the file"
+    urls = sorted(r["url"] for r in records_of([output]))
+    wanted = sorted(site.url(r["url"]) for r in expected_records if r["url"].startswith("/2025/0"))
+    assert urls == wanted and 0 < len(wanted) < len(expected_records)
+    assert not any(p.startswith("/2025/1") for p in site.hits), "pages outside `allow` are not fetched"
