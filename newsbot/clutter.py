@@ -145,6 +145,30 @@ class _TextSizes:
 _PROSE_TAGS = frozenset(("p", "h2", "h3", "h4"))
 
 
+def _article_part_families(
+    candidates: list[tuple[lxml_html.HtmlElement, bool]], sizes: _TextSizes
+) -> set[lxml_html.HtmlElement]:
+    """Return the candidate blocks that are parts of the article: siblings of one kind
+    (same parent, tag and first class name, such as a page builder's "article-widget"
+    text blocks) that together hold most of the page's paragraph text."""
+    families: dict[tuple[int, str, str], list[lxml_html.HtmlElement]] = {}
+    for el, by_tag in candidates:
+        parent = el.getparent()
+        if by_tag or parent is None:
+            continue
+        first = (el.get("class") or "").split()[:1]
+        if first:
+            families.setdefault((id(parent), el.tag, first[0]), []).append(el)
+    keep: set[lxml_html.HtmlElement] = set()
+    if sizes.p_total <= 200:
+        return keep
+    p_len = sizes.p_len
+    for members in families.values():
+        if len(members) >= 2 and sum(p_len.get(p, 0) for el in members for p in el.iter("p")) > 0.5 * sizes.p_total:
+            keep.update(members)
+    return keep
+
+
 def _prose_paragraph_markers(sizes: _TextSizes) -> set[str]:
     """Return the markers that three or more long ``<p>`` elements share: the page's
     paragraphs of prose, whatever their class says (a paywalled article marks every
@@ -190,6 +214,7 @@ def strip_clutter_nodes(tree: lxml_html.HtmlElement) -> int:
         return removed_inline
     sizes = _TextSizes(root)
     prose_markers = _prose_paragraph_markers(sizes)
+    protected |= _article_part_families(candidates, sizes)
     removed_set: set[lxml_html.HtmlElement] = set()
     removed = 0
     for el, by_tag in candidates:
