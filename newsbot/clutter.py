@@ -65,6 +65,17 @@ _VERDICTS: dict[str, tuple[bool, bool]] = {}
 _VERDICTS_MAX = 50_000
 
 
+# Container words of page builders: they mark a clutter block only together with others.
+_WEAK_TOKENS = frozenset(("widget", "widgets", "tools"))
+_HEADING_TAGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
+
+
+def _strong_clutter(marker: str) -> bool:
+    """Return True when the marker is clutter for more than a page-builder word."""
+    tokens = {t.lower() for t in _TOKEN_SPLIT.split(marker) if t}
+    return bool(tokens & (_CLUTTER_TOKENS - _WEAK_TOKENS)) or _CLUTTER_PATTERNS.search(marker) is not None
+
+
 def _marker_verdict(marker: str) -> tuple[bool, bool]:
     """Return (is the article's text container, is a clutter block) for a marker string."""
     verdict = _VERDICTS.get(marker)
@@ -208,6 +219,8 @@ def strip_clutter_nodes(tree: lxml_html.HtmlElement) -> int:
         if tag in CLUTTER_TAGS:
             candidates.append((el, True))
         elif is_clutter and tag not in _KEEP_TAGS:
+            if tag in _HEADING_TAGS and not _strong_clutter(marker):
+                continue  # a subheading styled "widget-title" is still a subheading
             candidates.append((el, False))
     removed_inline = _strip_inline_clutter(root)
     if not candidates:
