@@ -69,6 +69,7 @@ class CrawlRun:
     exit_code: int
     parent_cpu: float
     children_cpu: float
+    series: list[tuple[int, int]]
 
 
 # -- memory sampling
@@ -131,12 +132,16 @@ class MemorySampler(threading.Thread):
         self.pid, self.every = pid, every
         self.peak_kb = self.parent_hwm_kb = self.max_processes = 0
         self.cpu: dict[int, float] = {}
+        self.series: list[tuple[int, int]] = []  # (crawl process RSS, tree RSS) per sample, kB
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.is_set():
             tree = process_tree(self.pid)
-            self.peak_kb = max(self.peak_kb, sum(status_kb(p, "VmRSS") for p in tree))
+            parent_kb, tree_kb = status_kb(self.pid, "VmRSS"), sum(status_kb(p, "VmRSS") for p in tree)
+            self.peak_kb = max(self.peak_kb, tree_kb)
+            if parent_kb:
+                self.series.append((parent_kb, tree_kb))
             self.parent_hwm_kb = max(self.parent_hwm_kb, status_kb(self.pid, "VmHWM"))
             self.max_processes = max(self.max_processes, len(tree))
             for pid in tree:
@@ -209,7 +214,8 @@ def measure_crawl(origin: str, workdir: Path, settings: dict[str, str], sample_e
                     peak_rss_kb=sampler.peak_kb, parent_hwm_kb=sampler.parent_hwm_kb,
                     max_processes=sampler.max_processes, exit_code=exit_code,
                     parent_cpu=sampler.cpu.get(process.pid, 0.0),
-                    children_cpu=sum(v for k, v in sampler.cpu.items() if k != process.pid))
+                    children_cpu=sum(v for k, v in sampler.cpu.items() if k != process.pid),
+                    series=sampler.series)
 
 
 # -- the command
@@ -294,6 +300,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(c) articles written: {run.articles}; exit code {run.exit_code}; wall {run.seconds:.1f} s")
         print(f"(c) peak RSS, crawl + workers: {run.peak_rss_kb / 1024:.0f} MB "
               f"({run.max_processes} processes); crawl process VmHWM {run.parent_hwm_kb / 1024:.0f} MB")
+        if run.series:
+            marks = [run.series[min(len(run.series) - 1, int(len(run.series) * f))] for f in (0.1, 0.25, 0.5, 0.75, 1.0)]
+            print("(c) RSS through the run (10/25/50/75/100 %), crawl process / with workers, MB: "
+                  + "  ".join(f"{p / 1024:.0f}/{t / 1024:.0f}" for p, t in marks))
+            at = max(range(len(run.series)), key=lambda i: run.series[i][1])
+            print(f"(c) peak sample at {100 * at / len(run.series):.0f} % of the run")
         print(f"(c) CPU per page (sampled): crawl process {1000 * run.parent_cpu / max(run.pages, 1):.1f} ms, "
               f"worker processes {1000 * run.children_cpu / max(run.pages, 1):.1f} ms")
         rate_c = run.pages / run.seconds

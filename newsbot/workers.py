@@ -40,7 +40,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -169,7 +169,6 @@ class _Worker:
     future: asyncio.Future[Any] | None = None
     timer: asyncio.TimerHandle | None = None
     done: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ProcessPool:
