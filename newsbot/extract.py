@@ -358,7 +358,9 @@ def _add_split_body_parts(tree: lxml_html.HtmlElement, paragraphs: list[str]) ->
     tokens = _class_tokens(best)
     if not tokens or not overlap[best]:
         return paragraphs
-    paragraphs = _add_missing_subheadings(best, paragraphs, known)
+    for container in scores:
+        if overlap[container]:
+            paragraphs = _add_missing_subheadings(container, paragraphs, known)
     parts = [el for el in scores if el is not best and el.tag == best.tag and scores[el] >= 300
              and (other := _class_tokens(el)) and (other <= tokens or tokens <= other)
              and _parent_tokens(el) == _parent_tokens(best)]
@@ -371,9 +373,9 @@ def _add_split_body_parts(tree: lxml_html.HtmlElement, paragraphs: list[str]) ->
         if any(anc is best or anc in parts for anc in part.iterancestors()):
             continue
         target = before if order[part] < order[best] else after
-        for el in part.iterchildren("p"):
+        for el in part.iterchildren("p", "h2", "h3", "h4"):
             text = collapse_whitespace(el.text_content())
-            if not text or len(text) < 40:
+            if not text or (len(text) < 40 if el.tag == "p" else len(text) > 150):
                 continue
             if sum(len(a.text_content()) for a in el.iter("a")) > 0.5 * len(text):
                 continue  # a link teaser, not prose
