@@ -6,7 +6,9 @@ non-HTML types, lying and missing charsets, hostile sitemaps and feeds, robots.t
 faults, 100k-level nesting, an empty 200), crawls it with the ``site`` spider in a child
 process (the project's settings; ``DOWNLOAD_TIMEOUT`` lowered so stalls end quickly) and
 prints one row per fault kind: expected outcome, observed outcome, good records written /
-expected. Then the peak RSS of the crawling process (must stay under 500 MB) and of this
+expected. Then a crawl of the fixture site SIGKILLed at five moments (discovery, fetch,
+write, final rename, state commit), each followed by a clean rerun: records lost,
+duplicated, half-written. Then the peak RSS of the crawling process (must stay under 500 MB) and of this
 process (which serves the site).
 
 Exit status: 0 when every row is as expected and the RSS bound holds, 1 otherwise.
@@ -17,6 +19,7 @@ Usage: ``.venv/bin/python bench/faults.py [--timeout SECONDS] [-s NAME=VALUE ...
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import resource
 import sys
@@ -28,14 +31,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from newsbot.fixture_server import FixtureServer  # noqa: E402
+from newsbot.items import article_id  # noqa: E402
 from tests.crawling import crawl  # noqa: E402
+from tests.killpoints import MOMENTS, KillOutcome, kill_and_rerun  # noqa: E402
 from tests.faultserver import FaultSite, observe, table  # noqa: E402
 
 logger = logging.getLogger("bench.faults")
 
 RSS_LIMIT_MB = 500
-PENDING = [("SIGKILL at five moments + rerun", "0 lost, 0 duplicates, 0 half lines",
-            "PENDING (needs the state/atomic-output work in progress)")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,9 +61,14 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.monotonic() - started
         outcomes = observe(site, result.items, result.stats, result.log)
     print(table(outcomes))
-    for kind, expected, observed in PENDING:
-        print(f"{kind}: expected {expected}; {observed}")
+    kills = kill_rows()
     print()
+    failed = [o for o in outcomes if not o.ok]
+    for o in failed:
+        print(f"NOT AS EXPECTED: {o.kind}: {'; '.join(o.problems)}")
+    for k in kills:
+        if not k.ok:
+            print(f"NOT AS EXPECTED: SIGKILL during {k.moment}: {k}")
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
         print(f"NOT AS EXPECTED: {o.kind}: {'; '.join(o.problems)}")
@@ -68,13 +77,34 @@ def main(argv: list[str] | None = None) -> int:
     expected = sum(o.good_expected for o in outcomes)
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"rows as expected: {len(outcomes) - len(failed)}/{len(outcomes)}")
+    print(f"rows as expected: {len(outcomes) - len(failed)}/{len(outcomes)}; "
+          f"SIGKILL rows as expected: {sum(k.ok for k in kills)}/{len(kills)}")
     print(f"good records written: {written}/{expected} (plain articles {good.good_written}/{good.good_expected})")
     print(f"peak RSS: crawling process {child_mb:.0f} MB (limit {RSS_LIMIT_MB} MB); "
           f"this process (fault server) {self_mb:.0f} MB; Scrapy memusage/max "
           f"{int(result.stats.get('memusage/max', 0)) / 2**20:.0f} MB")
     print(f"crawl time: {elapsed:.1f} s")
-    return 0 if not failed and written == expected and child_mb < RSS_LIMIT_MB else 1
+    return 0 if not failed and all(k.ok for k in kills) and written == expected and child_mb < RSS_LIMIT_MB else 1
+
+
+def kill_rows() -> list[KillOutcome]:
+    """SIGKILL a crawl of the fixture site at each of five moments, rerun it, print one row
+    per moment (records lost, duplicated, half-written) and return the outcomes."""
+    expected = [json.loads(p.read_text()) for p in (ROOT / "fixtures" / "expected").glob("[a-z]*.json")]
+    rows = []
+    print()
+    print(f"{'SIGKILL during':<16}| {'expected':<34}| {'observed (after a clean rerun)':<58}| ok")
+    print("-" * 16 + "+" + "-" * 35 + "+" + "-" * 59 + "+---")
+    with tempfile.TemporaryDirectory() as tmp, FixtureServer(ROOT / "fixtures" / "site") as server:
+        ids = {article_id(server.url(r["url"])) for r in expected}
+        for moment in MOMENTS:
+            outcome = kill_and_rerun(moment, server.origin, Path(tmp) / moment, ids)
+            rows.append(outcome)
+            observed = (f"{outcome.records}/{len(ids)} records, {outcome.lost} lost, {outcome.duplicates} dup, "
+                        f"{outcome.half_lines} half lines")
+            print(f"{moment:<16}| {'0 lost, 0 duplicates, 0 half lines':<34}| {observed:<58}| "
+                  f"{'yes' if outcome.ok else 'NO'}")
+    return rows
 
 
 if __name__ == "__main__":

@@ -36,6 +36,13 @@ def default_fixture_root() -> Path:
     return Path(__file__).resolve().parent.parent / "fixtures" / "site"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up (a crawl killed mid-request) is logged, not printed."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        logger.debug("fixture server: client %s went away", client_address, exc_info=True)
+
+
 class FixtureServer:
     """Serves a static site folder on ``127.0.0.1`` in a background thread.
 
@@ -50,7 +57,7 @@ class FixtureServer:
         self.hits: dict[str, int] = {}
         self.not_modified = 0  # 304 answers to conditional requests
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self._httpd = _QuietServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 

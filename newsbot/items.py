@@ -78,7 +78,10 @@ class Article:
 ARTICLE_FIELDS = frozenset(f.name for f in fields(Article))
 
 _SPACE_RE = re.compile(r"\s+")
-_WORD_RE = re.compile(r"\w+")
+# A word is a run of word characters, except that each Chinese character and each kana
+# counts as one word: those scripts do not put spaces between words.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD_RE = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
 
 
 def clean_whitespace(value: str | None) -> str | None:
@@ -109,7 +112,8 @@ def clean_body(value: str | None) -> str | None:
 
 
 def count_words(text: str | None) -> int:
-    """Return the number of ``\\w+`` words in ``text``."""
+    """Return the number of words in ``text``: ``\\w+`` runs, with each Chinese character
+    and kana counted as a word."""
     return len(_WORD_RE.findall(text or ""))
 
 

@@ -18,6 +18,7 @@ import pytest
 from newsbot.fixture_server import FixtureServer
 from newsbot.schema import record_errors
 from tests.conftest import SITE, VENV_BIN, run_newsbot
+from tests.killpoints import MOMENTS, kill_and_rerun
 
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False"]
 
@@ -234,25 +235,13 @@ def test_updates_re_emit_changed_articles_flagged(tmp_path: Path, site: FixtureS
     assert [(r["url"], r["updated"]) for r in newest] == [(site.url(changed["url"]), True)]
 
 
-KILL_EXTENSIONS = json.dumps({"newsbot.incremental.IncrementalState": 500, "newsbot.incremental.RunSummary": 510,
-                              "tests.killpoints.KillAt": 400})
-
-
-@pytest.mark.parametrize("moment", ["discovery", "fetch", "write", "rename", "commit"])
+@pytest.mark.parametrize("moment", MOMENTS)
 def test_sigkill_at_any_moment_then_rerun_gives_every_article_once(
         moment: str, site: FixtureServer, tmp_path: Path, expected_records: list[dict[str, Any]]) -> None:
-    from tests.conftest import ROOT
+    from newsbot.items import article_id
 
-    state, out = tmp_path / "state.sqlite", tmp_path / "out"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    killed = subprocess.run([str(VENV_BIN / "newsbot"), *crawl_cmd(site.origin, state, out),
-                             "-s", f"EXTENSIONS={KILL_EXTENSIONS}", "-s", f"NEWSBOT_TEST_KILL_AT={moment}"],
-                            capture_output=True, text=True, env=env, timeout=300)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    time.sleep(1.1)
-    rerun = run_newsbot(*crawl_cmd(site.origin, state, out))
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
-    ids = Counter(r["id"] for r in records_in(out))  # also checks: no half line in any output file
-    assert len(ids) == len(expected_records), f"lost {len(expected_records) - len(ids)}"
-    assert max(ids.values()) == 1, f"duplicates: {[k for k, v in ids.items() if v > 1]}"
-    assert not list(out.glob(".*.tmp"))
+    expected_ids = {article_id(site.url(r["url"])) for r in expected_records}
+    outcome = kill_and_rerun(moment, site.origin, tmp_path, expected_ids)
+    assert outcome.killed and outcome.rerun_code == 0, outcome
+    assert (outcome.lost, outcome.duplicates, outcome.half_lines, outcome.temporaries_left) == (0, 0, 0, 0), outcome
+    assert outcome.records == len(expected_records)
