@@ -109,9 +109,12 @@ class IncrementalState:
             return
         if self.crawler.stats.get_value("newsbot/locked"):
             return
-        for key, value in self.crawler.stats.get_stats().items():
-            if key.startswith("newsbot/site/") and key.endswith("/found"):
-                self.store.stage_site(key.split("/")[2], int(value))
+        for host, site in per_site(self.crawler.stats.get_stats()).items():
+            before = self.store.last_found(host)
+            if not site["found"] and before:
+                logger.error("site %s gave %d articles in its last run and none now", host, before)
+                self.crawler.stats.set_value(f"newsbot/site/{host}/stopped", 1)
+            self.store.stage_site(host, int(site["found"]))
         stored = self.store.commit()
         self.crawler.stats.set_value("newsbot/state/committed", stored)
         logger.info("state: %d new articles recorded in %s", stored, self.store.path)

@@ -245,3 +245,18 @@ def test_sigkill_at_any_moment_then_rerun_gives_every_article_once(
     assert outcome.killed and outcome.rerun_code == 0, outcome
     assert (outcome.lost, outcome.duplicates, outcome.half_lines, outcome.temporaries_left) == (0, 0, 0, 0), outcome
     assert outcome.records == len(expected_records)
+
+
+def test_a_site_that_stops_giving_articles_fails_the_run(tmp_path: Path, site: FixtureServer,
+                                                         expected_records: list[dict[str, Any]]) -> None:
+    state, out = tmp_path / "state.sqlite", tmp_path / "out"
+    assert run_newsbot(*crawl_cmd(site.origin, state, out)).returncode == 0
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "index.html").write_text("<html><body><p>Down for maintenance.</p></body></html>", encoding="utf-8")
+    (broken / "404.html").write_text("<html><body>not found</body></html>", encoding="utf-8")
+    with FixtureServer(broken) as down:  # the same host (127.0.0.1), now without articles
+        proc = run_newsbot(*crawl_cmd(down.origin, state, out))
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert f"site 127.0.0.1 gave {len(expected_records)} articles in its last run and none now" in proc.stderr
+    assert "site failed:" in proc.stderr
