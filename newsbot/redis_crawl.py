@@ -53,6 +53,7 @@ from newsbot.redis_state import (
     SEEDS,
     SITES,
     WORKERS,
+    WorkerSession,
     connect,
     heartbeat_key,
     seeding_key,
@@ -131,6 +132,8 @@ class RedisScheduler(Scheduler):
 class RedisSiteSpider(SiteSpider):
     """The site spider of a shared crawl: sites from ``newsbot:sites``, start requests
     from the seeds in ``newsbot:seeds`` (taken by one worker each)."""
+
+    session: WorkerSession
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         for name in ("url", "urls", "sites"):
