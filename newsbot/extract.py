@@ -152,6 +152,8 @@ def extract_article(
         # Trafilatura's own pass missed the text block or took the whole page: let it
         # compare with its fallback extractors (twice the time, so only here)
         paragraphs = _main_text_paragraphs(cleaned, url, fast=False)
+    if len(paragraphs) == 1:
+        paragraphs = _split_one_block(cleaned, paragraphs)
     paragraphs = _add_split_body_parts(cleaned, paragraphs)
 
     loader = ArticleLoader(base_url=url)
@@ -385,6 +387,24 @@ def _add_split_body_parts(tree: lxml_html.HtmlElement, paragraphs: list[str]) ->
     return before + paragraphs + after
 
 
+def _split_one_block(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> list[str]:
+    """Return the paragraphs of the page's main block when Trafilatura returned its text
+    run together as one block (its last resort on short pages); else ``paragraphs``."""
+    block = paragraphs[0]
+    scores: dict[lxml_html.HtmlElement, int] = {}
+    for p in tree.iter("p"):
+        parent = p.getparent()
+        if parent is not None:
+            scores[parent] = scores.get(parent, 0) + len(p.text_content())
+    if not scores:
+        return paragraphs
+    best = max(scores, key=scores.__getitem__)
+    parts = [t for el in best.iterchildren("p", "h2", "h3", "h4") if (t := collapse_whitespace(el.text_content()))]
+    if sum(1 for el in best.iterchildren("p")) >= 2 and all(t in block for t in parts):
+        return parts
+    return paragraphs
+
+
 def _looks_wrong(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> bool:
     """Return True when the extracted text misses the page's main block of paragraphs
     (the element whose ``<p>`` children hold the most text), is many times its size, or
@@ -411,6 +431,13 @@ def _looks_wrong(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> bool:
 def _paragraphs(body: etree._Element) -> Iterator[str]:
     """Yield one text per block of Trafilatura's XML body: paragraphs, headings, list
     items, quote paragraphs and table rows each become one paragraph."""
+    children = list(body)
+    if len(children) == 1 and children[0].tag == "p" and len(children[0]) == 0 and "\n" in (children[0].text or ""):
+        # Trafilatura's last-resort extraction: the page's text blocks, one per line
+        for line in children[0].text.split("\n"):
+            if cleaned := collapse_whitespace(line):
+                yield cleaned
+        return
     if body.text and body.text.strip():
         yield from _split_text(body.text)
     for el in body:
@@ -835,6 +862,18 @@ def strip_site_name(raw: str | None, site_name: str | None, url: str, h1: str | 
     return parts[0].strip()
 
 
+_UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f]")
+
+
+def _reading_length(text: str) -> int:
+    """Return the body's length in words, counting two characters of a script written
+    without spaces (Chinese, Japanese, Thai, ...) as one word, so that such an article is
+    not "too short" for having few ``\\w+`` runs."""
+    words = count_words(text)
+    unspaced = len(_UNSPACED_SCRIPT.findall(text))
+    return words + unspaced // 2 if unspaced else words
+
+
 def _drop_reason(meta: PageMetadata, article: Article, min_words: int) -> str | None:
     """Return why the page is not an article, or None when it is one."""
     if meta.looks_like_listing() and not meta.ld_article:
@@ -843,7 +882,7 @@ def _drop_reason(meta: PageMetadata, article: Article, min_words: int) -> str | 
         return "not_article"
     if not article.body:
         return "no_text"
-    if article.word_count < min_words:
+    if _reading_length(article.body) < min_words:
         return "too_short"
     if not article.title:
         return "no_title"
