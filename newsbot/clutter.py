@@ -394,4 +394,24 @@ def strip_clutter_paragraphs(
         if _norm(stripped) in repeats:
             continue
         kept.append(stripped)
-    return kept
+    return _drop_trailing_kicker_teasers(kept)
+
+
+# "RISK REMAINS: An official said ..." - the kicker and blurb of a teaser for another story.
+_KICKER_TEASER = re.compile(r"^([^\Wa-z\d][^\W\d]*(?:[\s'’\-][^\W\d]+){0,4})[:?]\s+\S")
+
+
+def _drop_trailing_kicker_teasers(paragraphs: list[str]) -> list[str]:
+    """Return ``paragraphs`` without a closing run of three or more teasers, each opened by
+    a different upper-case kicker ("RISK REMAINS: ...", "FIVE-YEAR WINDOW? ...")."""
+    start = len(paragraphs)
+    kickers: set[str] = set()
+    while start > 0:
+        match = _KICKER_TEASER.match(paragraphs[start - 1])
+        if not match or match[1] != match[1].upper() or match[1] in kickers:
+            break
+        kickers.add(match[1])
+        start -= 1
+    if len(paragraphs) - start >= 3 and start > 0:
+        return paragraphs[:start]
+    return paragraphs
