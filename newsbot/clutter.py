@@ -311,6 +311,7 @@ _LINE_RULES = re.compile(
       | (?:additional\s+)?(?:reporting|writing|editing|compiled|produced)\s+by\b.{0,300}  # agency credit lines
       | .{0,160}\bcontributed\s+to\s+this\s+(?:report|story|article)\.?
       | most\s+(?:read|popular|viewed)\s+in\s+.{1,40}             # a mid-article widget's heading
+      | (?:\d{1,2}:\d{2}\s*min\.*\s*)?(?:verfügbar\s+bis|available\s+until)\b.{0,40}  # media player lines
       | (?:fehler\s+gefunden\??\s*(?:jetzt\s+melden\.?)?|our\s+standards\s*:?.{0,80}|found\s+an?\s+(?:error|typo)\??.{0,60})
       | (?:go\s*to\s*top|back\s*to\s*top|top)                    # jump links
       | (?:previous|next|prev)\s+(?:story|post|article)          # story navigation
@@ -327,6 +328,7 @@ _TAIL_RULES = re.compile(
       |you\s+(?:may|might)\s+also\s+(?:like|enjoy)|most\s+(?:read|popular|viewed)|leave\s+a\s+(?:reply|comment)
       |\d+\s+(?:comments?|responses?|replies)|comments?|recommended(?:\s+for\s+you)?|trending(?:\s+now)?|also\s+read
       |about\s+the\s+author|sign\s+up\s+for\s+(?:our|the)\b.*|subscribe\s+to\s+(?:our|the)\s+newsletter.*
+      |quellen|sources|references|sourcen|fuentes|fonti
       |wie\s+hat\s+ihnen\s+(?:dieser|der)\s+artikel\s+gefallen|was\s+this\s+article\s+(?:helpful|useful)
       |did\s+you\s+(?:like|enjoy|find)\s+this\s+article.*|rate\s+this\s+article)\s*[:.?]?$""",
     re.IGNORECASE | re.VERBOSE,
@@ -334,6 +336,15 @@ _TAIL_RULES = re.compile(
 _PROMPT_RULES = re.compile(
     r"^(?:subscribe|sign\s+up|get\s+(?:our|the)\b|join\s+(?:our|the)\b|already\s+a\s+subscriber|log\s*in|register|support\s+(?:our|us))"
     r"|\b(?:subscribe\s+(?:now|today|to)|sign\s+up\s+(?:now|for|to)|in\s+your\s+inbox|keep\s+reading)\b",
+    re.IGNORECASE,
+)
+# Subscription, account and app prompts that run longer than a line; matched up to 320 characters.
+_LONG_PROMPT_RULES = re.compile(
+    r"\b(?:create\s+an\s+account|log\s*in\s+or\s+(?:register|create)|sign\s+up\s+for\s+our\s+newsletters?"
+    r"|bookmark\s+\S+\s+and\s+sign\s+up|for\s+(?:only|just)\s+\S+\s+(?:a|per)\s+(?:month|week|year)"
+    r"|invest\s+in\s+journalism|support\s+(?:independent|quality|our)\s+journalism|enjoying\s+our\s+(?:latest\s+)?content"
+    r"|jetzt\s+(?:abonnieren|abschließen|registrieren|kostenlos\s+testen)|\d+\s+wochen\s+kostenlos\s+testen"
+    r"|mehr\s+lesekomfort|e-paper\s+und\s+news|unabhängiger\s+journalismus\s+braucht)\b",
     re.IGNORECASE,
 )
 # "By Alice Smith and Bob Jones, Staff Reporters": capitalised names only, so a sentence
@@ -363,6 +374,8 @@ def is_clutter_paragraph(text: str) -> bool:
     if len(stripped) < 120 and _BYLINE_RULE.match(stripped):
         return True
     if len(stripped) < 160 and _CONTACT_PROMPT.search(stripped):
+        return True
+    if len(stripped) < 320 and _LONG_PROMPT_RULES.search(stripped):
         return True
     return len(stripped) < 160 and bool(_PROMPT_RULES.search(stripped))
 
