@@ -155,6 +155,11 @@ def extract_article(
     if len(paragraphs) == 1:
         paragraphs = _split_one_block(cleaned, paragraphs)
     paragraphs = _add_split_body_parts(cleaned, paragraphs)
+    if _reading_length(" ".join(paragraphs)) < min_words:
+        # a page whose script renders the text: take it from the data the page embeds
+        embedded = _embedded_body(meta, tree, url)
+        if _reading_length(" ".join(embedded)) > _reading_length(" ".join(paragraphs)):
+            paragraphs = embedded
 
     loader = ArticleLoader(base_url=url)
     loader.add_value("url", meta.canonical_url())
@@ -385,6 +390,55 @@ def _add_split_body_parts(tree: lxml_html.HtmlElement, paragraphs: list[str]) ->
                 known.add(_squash_text(text))
                 target.append(text)
     return before + paragraphs + after
+
+
+# Keys under which pages embed the article body in their scripts (JSON-LD, or the state a
+# JavaScript front end hydrates from).
+_EMBEDDED_BODY_RE = re.compile(
+    r'"(?:articleBody|contentHtml|content_html|bodyHtml|body_html|articleHtml|article_html|htmlContent|html_content|content|body|text)"'
+    r'\s*:\s*"((?:[^"\\]|\\.){400,})"'
+)
+
+
+def _embedded_body(meta: "PageMetadata", tree: lxml_html.HtmlElement, url: str) -> list[str]:
+    """Return the article's paragraphs from the data the page embeds when its markup has
+    no text (a script-rendered page): JSON-LD ``articleBody``, else the longest HTML or
+    text value under a body-like key in a script."""
+    candidates = [v for v in meta.ld("articleBody") if isinstance(v, str)]
+    for script in tree.iter("script"):
+        text = script.text or ""
+        if len(text) < 500 or "ld+json" in (script.get("type") or ""):
+            continue
+        for match in _EMBEDDED_BODY_RE.finditer(text):
+            try:
+                candidates.append(json.loads(f'"{match[1]}"'))
+            except ValueError:
+                continue
+    best: list[str] = []
+    for value in candidates:
+        paragraphs = _fragment_paragraphs(value, url)
+        if _reading_length(" ".join(paragraphs)) > _reading_length(" ".join(best)):
+            best = paragraphs
+    return best
+
+
+def _fragment_paragraphs(value: str, url: str) -> list[str]:
+    """Return the paragraphs of an embedded body: HTML (clutter removed) or plain text."""
+    value = re.sub(r"\$\$\w+\$\$", " ", value)  # template placeholders ("$$AD$$")
+    if "<p" not in value and "<br" not in value:
+        return [p for chunk in re.split(r"\n\s*\n|\n", value) if (p := collapse_whitespace(chunk))]
+    try:
+        fragment = lxml_html.fragment_fromstring(value, create_parent="div")
+    except (ValueError, etree.ParserError):
+        return []
+    strip_clutter_nodes(fragment)
+    out: list[str] = []
+    for el in fragment.iter("p", "h2", "h3", "h4", "li", "blockquote"):
+        if any(anc.tag in ("p", "li", "blockquote") for anc in el.iterancestors()):
+            continue
+        if text := collapse_whitespace(el.text_content()):
+            out.append(text)
+    return out
 
 
 def _split_one_block(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> list[str]:
