@@ -81,7 +81,7 @@ class IncrementalState:
         """Return the extension, or raise ``NotConfigured`` when no state store is set."""
         store = state_of(crawler)
         if store is None:
-            raise NotConfigured("NEWSBOT_STATE is not set")
+            raise NotConfigured  # no state store: a plain, non-incremental crawl
         return cls(crawler, store)
 
     def spider_opened(self, spider: Any) -> None:
