@@ -60,6 +60,8 @@ _CONTENT_PATTERNS = re.compile(
 )
 _KEEP_TAGS = frozenset(("html", "body", "main"))
 _TOKEN_SPLIT = re.compile(r"[\s_\-]+")
+# Substrings every content-container marker has (a cheap test before the pattern).
+_CONTENT_HINTS = ("content", "body", "text", "entry", "article", "post", "story")
 # Marker strings repeat a lot within and across pages: their verdicts are cached.
 _VERDICTS: dict[str, tuple[bool, bool]] = {}
 _VERDICTS_MAX = 50_000
@@ -80,11 +82,10 @@ def _marker_verdict(marker: str) -> tuple[bool, bool]:
     """Return (is the article's text container, is a clutter block) for a marker string."""
     verdict = _VERDICTS.get(marker)
     if verdict is None:
-        tokens = {t.lower() for t in _TOKEN_SPLIT.split(marker) if t}
-        verdict = (
-            _CONTENT_PATTERNS.search(marker) is not None,
-            bool(tokens & _CLUTTER_TOKENS) or _CLUTTER_PATTERNS.search(marker) is not None,
-        )
+        low = marker.lower()
+        is_content = any(w in low for w in _CONTENT_HINTS) and _CONTENT_PATTERNS.search(marker) is not None
+        is_clutter = not _CLUTTER_TOKENS.isdisjoint(_TOKEN_SPLIT.split(low)) or _CLUTTER_PATTERNS.search(marker) is not None
+        verdict = (is_content, is_clutter)
         if len(_VERDICTS) >= _VERDICTS_MAX:
             _VERDICTS.clear()
         _VERDICTS[marker] = verdict
@@ -101,7 +102,10 @@ _CANDIDATES_XPATH = (
 
 def _marker_text(el: lxml_html.HtmlElement) -> str:
     get = el.get
-    return " ".join(v for a in _MARKER_ATTRS if (v := get(a)))
+    cls, ident, role, label, component = get("class"), get("id"), get("role"), get("aria-label"), get("data-component")
+    if not (ident or role or label or component):
+        return cls or ""
+    return " ".join(v for v in (cls, ident, role, label, component) if v)
 
 
 def is_clutter_element(el: lxml_html.HtmlElement) -> bool:

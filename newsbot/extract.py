@@ -148,13 +148,14 @@ def extract_article(
     cleaned = deepcopy(tree)
     strip_clutter_nodes(cleaned)
     paragraphs = _main_text_paragraphs(cleaned, url)
-    if _looks_wrong(cleaned, paragraphs):
+    blocks = _paragraph_parents(cleaned)
+    if _looks_wrong(paragraphs, blocks):
         # Trafilatura's own pass missed the text block or took the whole page: let it
         # compare with its fallback extractors (twice the time, so only here)
         paragraphs = _main_text_paragraphs(cleaned, url, fast=False)
     if len(paragraphs) == 1:
-        paragraphs = _split_one_block(cleaned, paragraphs)
-    paragraphs = _add_split_body_parts(cleaned, paragraphs)
+        paragraphs = _split_one_block(paragraphs, blocks)
+    paragraphs = _add_split_body_parts(cleaned, paragraphs, blocks)
     if _reading_length(" ".join(paragraphs)) < min_words:
         # a page whose script renders the text: take it from the data the page embeds
         embedded = _embedded_body(meta, tree, url)
@@ -214,6 +215,24 @@ def _lead_byline(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> tuple[in
         if names and all(len(n.split()) >= 2 and looks_like_person(n) and not _ACRONYM_RE.match(n) for n in names):
             return index, names
     return None
+
+
+def _block_key(text: str) -> str:
+    """Return the key that matches a block of extracted text with its page element."""
+    return " ".join(text.split())
+
+
+def _paragraph_parents(tree: lxml_html.HtmlElement) -> dict[lxml_html.HtmlElement, int]:
+    """Return each element that has ``<p>`` children with the length of their text (only
+    paragraphs over 40 characters count)."""
+    scores: dict[lxml_html.HtmlElement, int] = {}
+    for p in tree.iter("p"):
+        parent = p.getparent()
+        if parent is not None:
+            length = len(p.text_content())
+            if length > 40:
+                scores[parent] = scores.get(parent, 0) + length
+    return scores
 
 
 def _squash_text(text: str) -> str:
@@ -308,7 +327,7 @@ def _class_tokens(el: lxml_html.HtmlElement) -> frozenset[str]:
 def _add_missing_subheadings(container: lxml_html.HtmlElement, paragraphs: list[str], known: set[str]) -> list[str]:
     """Return ``paragraphs`` with the subheadings of ``container`` that Trafilatura left
     out put back before the paragraph that follows them on the page."""
-    index = {_squash_text(p): i for i, p in enumerate(paragraphs)}
+    index = {_block_key(p): i for i, p in enumerate(paragraphs)}
     inserts: list[tuple[int, str]] = []
     pending: list[str] = []
     started = False  # a heading above the first paragraph is a kicker or standfirst
@@ -316,7 +335,7 @@ def _add_missing_subheadings(container: lxml_html.HtmlElement, paragraphs: list[
         text = collapse_whitespace(el.text_content())
         if not text:
             continue
-        key = _squash_text(text)
+        key = _block_key(text)
         if el.tag != "p":
             if started and key not in known and len(text) <= 150 and key:
                 pending.append(text)
@@ -330,7 +349,7 @@ def _add_missing_subheadings(container: lxml_html.HtmlElement, paragraphs: list[
     out = list(paragraphs)
     for position, heading in sorted(inserts, key=lambda x: x[0], reverse=True):
         out.insert(position, heading)
-        known.add(_squash_text(heading))
+        known.add(_block_key(heading))
     return out
 
 
@@ -339,7 +358,9 @@ def _parent_tokens(el: lxml_html.HtmlElement) -> frozenset[str]:
     return _class_tokens(parent) if parent is not None else frozenset()
 
 
-def _add_split_body_parts(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> list[str]:
+def _add_split_body_parts(
+    tree: lxml_html.HtmlElement, paragraphs: list[str], scores: dict[lxml_html.HtmlElement, int]
+) -> list[str]:
     """Return ``paragraphs`` with the text of the article's other body parts added.
 
     Pages split the article text into several containers of one class (between ads,
@@ -350,17 +371,10 @@ def _add_split_body_parts(tree: lxml_html.HtmlElement, paragraphs: list[str]) ->
     """
     if not paragraphs:
         return paragraphs
-    scores: dict[lxml_html.HtmlElement, int] = {}
-    for p in tree.iter("p"):
-        parent = p.getparent()
-        if parent is not None:
-            length = len(p.text_content())
-            if length > 40:
-                scores[parent] = scores.get(parent, 0) + length
     if len(scores) < 2:
         return paragraphs
-    known = {_squash_text(p) for p in paragraphs}
-    overlap = {el: sum(_squash_text(p.text_content()) in known for p in el.iterchildren("p")) for el in scores}
+    known = {_block_key(p) for p in paragraphs}
+    overlap = {el: sum(_block_key(p.text_content()) in known for p in el.iterchildren("p")) for el in scores}
     best = max(scores, key=lambda el: (overlap[el], scores[el]))
     tokens = _class_tokens(best)
     if not tokens or not overlap[best]:
@@ -386,8 +400,8 @@ def _add_split_body_parts(tree: lxml_html.HtmlElement, paragraphs: list[str]) ->
                 continue
             if sum(len(a.text_content()) for a in el.iter("a")) > 0.5 * len(text):
                 continue  # a link teaser, not prose
-            if _squash_text(text) not in known:
-                known.add(_squash_text(text))
+            if _block_key(text) not in known:
+                known.add(_block_key(text))
                 target.append(text)
     return before + paragraphs + after
 
@@ -441,15 +455,10 @@ def _fragment_paragraphs(value: str, url: str) -> list[str]:
     return out
 
 
-def _split_one_block(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> list[str]:
+def _split_one_block(paragraphs: list[str], scores: dict[lxml_html.HtmlElement, int]) -> list[str]:
     """Return the paragraphs of the page's main block when Trafilatura returned its text
     run together as one block (its last resort on short pages); else ``paragraphs``."""
     block = paragraphs[0]
-    scores: dict[lxml_html.HtmlElement, int] = {}
-    for p in tree.iter("p"):
-        parent = p.getparent()
-        if parent is not None:
-            scores[parent] = scores.get(parent, 0) + len(p.text_content())
     if not scores:
         return paragraphs
     best = max(scores, key=scores.__getitem__)
@@ -459,17 +468,10 @@ def _split_one_block(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> list
     return paragraphs
 
 
-def _looks_wrong(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> bool:
+def _looks_wrong(paragraphs: list[str], scores: dict[lxml_html.HtmlElement, int]) -> bool:
     """Return True when the extracted text misses the page's main block of paragraphs
     (the element whose ``<p>`` children hold the most text), is many times its size, or
     is one long block."""
-    scores: dict[lxml_html.HtmlElement, int] = {}
-    for p in tree.iter("p"):
-        parent = p.getparent()
-        if parent is not None:
-            length = len(p.text_content())
-            if length > 40:
-                scores[parent] = scores.get(parent, 0) + length
     if len(paragraphs) == 1 and len(paragraphs[0]) > 400:
         return True  # the page as one block of text: Trafilatura's last-resort extraction
     best = max(scores, key=scores.__getitem__) if scores else None
@@ -478,8 +480,8 @@ def _looks_wrong(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> bool:
         return True
     if best is None or best_size < 300:
         return not paragraphs
-    known = {_squash_text(p) for p in paragraphs}
-    return not any(_squash_text(p.text_content()) in known for p in best.iterchildren("p"))
+    known = {_block_key(p) for p in paragraphs}
+    return not any(_block_key(p.text_content()) in known for p in best.iterchildren("p"))
 
 
 def _paragraphs(body: etree._Element) -> Iterator[str]:
