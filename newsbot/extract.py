@@ -659,15 +659,20 @@ class PageMetadata:
         return values[0] if values else None
 
     def title(self, site_name: str | None) -> str | None:
-        """Return the headline without site-name prefixes or suffixes: the declared title
-        (JSON-LD headline, OpenGraph, Twitter, Dublin Core), else the ``<h1>``, else ``<title>``."""
+        """Return the headline without site-name (or trailing section-name) segments: the
+        declared title (OpenGraph, JSON-LD headline, Twitter, Dublin Core), else the
+        ``<h1>``, else ``<title>``."""
         h1 = self._first_text("//article//h1") or self._first_text("//h1")
         candidates = self.meta("og:title") + self.ld("headline") + self.meta("twitter:title", "dc.title")
         if h1:
             candidates.append(h1)
         candidates += [t.text_content() for t in self.tree.xpath("//title")][:1]
+        section = self.section()
         for raw in candidates:
             title = strip_site_name(raw, site_name, self.url, h1)
+            if title and section and title.casefold().endswith(section.casefold()) and len(title) > len(section) + 10:
+                # "Headline - Section" once the site's name is gone
+                title = re.sub(r"\s*[-|–—:\u3163]\s*" + re.escape(section) + r"$", "", title, flags=re.IGNORECASE) or title
             if title:
                 return title
         return None
