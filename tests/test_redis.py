@@ -22,6 +22,41 @@ from newsbot.fixture_server import FixtureServer
 from tests.conftest import SITE, VENV_BIN, run_newsbot
 
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False"]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class DieAtRename:
+    """Test-only extension (``-s NEWSBOT_TEST_DIE_AT_RENAME=before|after``): SIGKILLs the
+    worker just before, or just after, its output file is renamed into place (after the
+    emissions were journalled, before they are committed)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> DieAtRename:
+        from scrapy.exceptions import NotConfigured
+
+        import newsbot.feedstorage
+
+        moment = crawler.settings.get("NEWSBOT_TEST_DIE_AT_RENAME")
+        if not moment:
+            raise NotConfigured
+        store = newsbot.feedstorage.AtomicFileFeedStorage.store
+
+        def store_and_die(storage: Any, file: Any) -> None:
+            real = os.replace
+
+            def replace(*args: Any, **kwargs: Any) -> None:
+                if moment == "after":
+                    real(*args, **kwargs)
+                os.kill(os.getpid(), signal.SIGKILL)
+
+            os.replace = replace
+            try:
+                store(storage, file)
+            finally:
+                os.replace = real
+
+        newsbot.feedstorage.AtomicFileFeedStorage.store = store_and_die  # type: ignore[method-assign]
+        return cls()
 
 
 def _free_port() -> int:
@@ -231,3 +266,32 @@ def test_config_seed_applies_site_options_in_workers(site: FixtureServer, redis_
     wanted = sorted(site.url(r["url"]) for r in expected_records if r["url"].startswith("/2025/0"))
     assert urls == wanted and 0 < len(wanted) < len(expected_records)
     assert not any(p.startswith("/2025/1") for p in site.hits), "pages outside `allow` are not fetched"
+
+
+@pytest.mark.parametrize("moment", ["before", "after"])
+def test_worker_killed_at_its_rename_loses_and_repeats_nothing(moment: str, site: FixtureServer, redis_url: str,
+                                                                tmp_path: Path,
+                                                                expected_records: list[dict[str, Any]]) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    extensions = json.dumps({"newsbot.incremental.IncrementalState": 500, "newsbot.incremental.RunSummary": 510,
+                             "tests.test_redis.DieAtRename": 400})
+    lease = ["-s", "NEWSBOT_REDIS_LEASE=2", "-s", "NEWSBOT_EXTRACT_WORKERS=0"]
+    first_out, second_out = tmp_path / "first" / "out.jsonl", tmp_path / "second" / "out.jsonl"
+    assert run_newsbot("crawl", site.origin + "/", "--redis", redis_url, "--seed-only").returncode == 0
+    first = subprocess.run([str(VENV_BIN / "newsbot"), "crawl", "--redis", redis_url, "--worker", "-o", str(first_out),
+                            "--idle-exit", "1", *FAST, *lease, "-s", f"EXTENSIONS={extensions}",
+                            "-s", f"NEWSBOT_TEST_DIE_AT_RENAME={moment}"],
+                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert first.returncode == -signal.SIGKILL, first.stderr[-3000:]
+    assert first_out.exists() == (moment == "after")
+    assert client.keys("newsbot:prepared:*"), "the emissions were journalled before the rename"
+    time.sleep(2.5)  # the dead worker's lease runs out
+    assert run_newsbot("crawl", site.origin + "/", "--redis", redis_url, "--seed-only").returncode == 0
+    code, err = finish(start_worker(redis_url, second_out, *lease))
+    assert code == 0, err[-3000:]
+    ids = Counter(r["id"] for r in records_of([p for p in (first_out, second_out) if p.exists()]))
+    assert len(ids) == len(expected_records) and max(ids.values()) == 1, ids.most_common(3)
+    assert not client.keys("newsbot:prepared:*") and not client.keys("newsbot:inflight:*")
+    assert client.scard("newsbot:workers") == 0
