@@ -68,3 +68,56 @@ def test_paragraph_rules_cut_teaser_blocks_and_repeats() -> None:
     ]
     kept = strip_clutter_paragraphs(paragraphs, title="Harbour fees rise again", description="Port users will pay more from April.")
     assert kept == ["The board voted five to two.", "Putin seeks closer ties"]
+
+
+@pytest.mark.parametrize("line", [
+    "Les også: Fjellstua åpner igjen", "Czytaj więcej: Nowy szlak gotowy", "Lesen Sie auch: Neue Brücke eröffnet",
+    "FUNDA OLUNYE UDABA LAPHA | Isigameko", "Stand: 22.04.2024, 06:00 Uhr", "Uppdaterad 15:59 Publicerad 14:14",
+    "Veröffentlicht am 13. Mai 2026 um 15:44", "3 Minuten Lesezeit", "5 min de lecture",
+    "Reporting by Ann Lee; Editing by Omar Haddad", "Associated Press writer Jo Park in Paris contributed to this report.",
+    "Fehler gefunden? Jetzt melden.", "Got a story? Email news@paper.example", "Von Anna Beispiel",
+    "Par Jeanne Exemple et Marc Modèle", "Link zum YouTube-Inhalt",
+    "Mehr Lesekomfort auch für unterwegs: E-Paper und News in einer App.",
+])
+def test_clutter_lines_in_more_languages(line: str) -> None:
+    assert is_clutter_paragraph(line)
+
+
+@pytest.mark.parametrize("line", [
+    "Published reports in 2019 showed the river had recovered.",
+    "Von Montag an gilt der neue Fahrplan für alle Linien.",
+    "Stand der Ermittlungen ist, dass zwei Täter beteiligt waren.",
+    "The reporter wrote to the council by email before the meeting.",
+])
+def test_sentences_like_clutter_lines_are_kept(line: str) -> None:
+    assert not is_clutter_paragraph(line)
+
+
+def test_teaser_label_and_its_headline_go_but_the_next_sentence_stays() -> None:
+    paragraphs = ["First paragraph of the story.", "Czytaj więcej", "Nowy szlak rowerowy gotowy przed sezonem",
+                  "Second paragraph of the story.", "Auch interessant", "Third paragraph of the story."]
+    assert strip_clutter_paragraphs(paragraphs) == [
+        "First paragraph of the story.", "Second paragraph of the story.", "Third paragraph of the story."]
+
+
+def test_closing_kicker_teasers_are_cut() -> None:
+    body = ["The ferry gets a second boat.", "It carries two hundred passengers.",
+            "FARES FROZEN: Prices stay the same.", "NEW TERMINAL? A lawmaker asks for money.", "DREDGING: Work starts soon."]
+    assert strip_clutter_paragraphs(body) == body[:2]
+
+
+def test_paragraphs_marked_paywall_are_the_article() -> None:
+    body = "".join(f"<p class='paywall'>Paragraph {i} tells the long story of the harbour and its many cranes and ships.</p>"
+                   for i in range(4))
+    tree = html.fromstring(f"<html><body><div>{body}</div><div class='paywall-prompt'><p>Subscribe</p></div></body></html>")
+    strip_clutter_nodes(tree)
+    assert tree.text_content().count("Paragraph") == 4 and "Subscribe" not in tree.text_content()
+
+
+def test_entity_hover_cards_leave_the_linked_name() -> None:
+    tree = html.fromstring(
+        "<html><body><p>Sen. <span class='rollover'><a href='/p'>Mara Ellison</a><span class='card'><span>"
+        "<img src='/i.jpg'><a href='/p'>Mara Ellison</a><a href='/x'>Other story</a></span></span></span> spoke.</p>"
+        "</body></html>")
+    strip_clutter_nodes(tree)
+    assert " ".join(tree.text_content().split()) == "Sen. Mara Ellison spoke."

@@ -66,3 +66,30 @@ def test_clean_body_keeps_paragraphs() -> None:
 ])
 def test_site_names_leave_titles(raw: str, site: str | None, h1: str | None, title: str) -> None:
     assert strip_site_name(raw, site, "https://example.com/x", h1) == title
+
+
+@pytest.mark.parametrize(("raw", "names"), [
+    ("Brazil, Rachel", ["Rachel Brazil"]),
+    ("dpa", ["dpa"]),
+    ("신현주 기자", ["신현주"]),
+    ("Von Seb Dumitru", ["Seb Dumitru"]),
+    ("De Gaulle", ["De Gaulle"]),
+    ("by Ann Lee, Political Correspondent", ["Ann Lee"]),
+])
+def test_more_author_strings(raw: str, names: list[str]) -> None:
+    assert split_authors(raw) == names
+
+
+@pytest.mark.parametrize(("name", "person"), [
+    ("Ann Lee", True), ("Jean-Luc van der Berg", True), ("松岡大地", True), ("in News", False),
+    ("capital von Jemima Kelly", False),
+])
+def test_looks_like_person(name: str, person: bool) -> None:
+    from newsbot.items import looks_like_person
+
+    assert looks_like_person(name) is person
+
+
+def test_body_keeps_the_pages_characters() -> None:
+    decomposed = "Su\u0308dtirol"
+    assert clean_body(f"{decomposed}  rises") == f"{decomposed} rises"
