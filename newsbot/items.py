@@ -68,6 +68,9 @@ class Article:
     fetched_at: str = ""
     updated: bool = False  # set with NEWSBOT_UPDATES when a seen article's text changed
     drop_reason: str | None = None
+    # not a record field: the body's SimHash (newsbot.state.body_fingerprint), computed by
+    # the extraction worker so the crawling process need not (0: not computed)
+    fingerprint: int = 0
 
     def record(self) -> dict[str, Any]:
         """Return the record fields (no ``drop_reason``) as a plain dict, in schema order."""

@@ -82,6 +82,8 @@ class _StatsPipeline:
 # extract_article never uses Scrapy (DESIGN.md), but itemadapter imports it when installed:
 # keeping it out of the extraction workers saves ~20 MB and ~0.3 s of start-up per worker.
 EXTRACT_BLOCKED_IMPORTS = ("scrapy",)
+# Run in the worker on each extracted Article: its body fingerprint, for DedupPipeline.
+EXTRACT_FINISH = "newsbot.workers:add_fingerprint"
 
 
 class ExtractPipeline(_StatsPipeline):
@@ -108,7 +110,8 @@ class ExtractPipeline(_StatsPipeline):
         if workers > 1:  # the crawling process never imports the extraction code
             check_function_path(function)
             self.pool = ProcessPool(workers, function, timeout,
-                                    blocked_imports=EXTRACT_BLOCKED_IMPORTS if function == DEFAULT_FUNCTION else ())
+                                    blocked_imports=EXTRACT_BLOCKED_IMPORTS if function == DEFAULT_FUNCTION else (),
+                                    finish=EXTRACT_FINISH)
         else:
             self.function = load_function(function)
 
@@ -175,7 +178,9 @@ class ExtractPipeline(_StatsPipeline):
         self.stats.inc_value(f"newsbot/errors/{kind}")
         self.stats.inc_value(f"newsbot/site/{site_of(url)}/errors/{kind}")
         logger.error("extraction failed: %s: %s; page lost", url, reason)
-        return DropItem(f"{kind}: {url}", log_level="ERROR")
+        # the error line above is the page's one line; the log formatter's "dropped" line
+        # is at DEBUG
+        return DropItem(f"{kind}: {url}", log_level="DEBUG")
 
 
 class ValidatePipeline(_StatsPipeline):
@@ -249,7 +254,7 @@ class DedupPipeline(_StatsPipeline):
         site = site_of(item.url)
         self.stats.inc_value(f"newsbot/site/{site}/found")
         key = url_key(item.url)
-        fingerprint = body_fingerprint(item.body)
+        fingerprint = item.fingerprint or body_fingerprint(item.body)  # the extraction worker's, when pooled
         if item.id in self.seen_ids:
             raise self.drop("duplicate", item.source_url, f"same canonical URL as {item.url}")
         twin = self.fingerprints.find(fingerprint)

@@ -122,11 +122,14 @@ def check_function_path(path: str) -> None:
         raise ImportError(f"no module named {module_name!r} (from {path!r})")
 
 
-def _worker_main(conn: Connection, function_path: str, blocked_imports: tuple[str, ...] = ()) -> None:
+def _worker_main(conn: Connection, function_path: str, blocked_imports: tuple[str, ...] = (),
+                 finish_path: str = "") -> None:
     """Body of a worker process: load the function, then answer tasks until told to stop.
 
     ``blocked_imports`` are made unimportable first (``import`` raises ``ImportError``), for
-    libraries that import optional packages the function does not need.
+    libraries that import optional packages the function does not need. ``finish_path``
+    (``module:function``, optional) names a function applied to each result in the worker
+    before it is sent back (work the caller would otherwise do on its own thread).
 
     Messages sent: ``("ready", None)`` once, then ``("ok", result)`` or
     ``("error", (description, traceback))`` per task; ``("failed", traceback)`` when the
@@ -138,6 +141,7 @@ def _worker_main(conn: Connection, function_path: str, blocked_imports: tuple[st
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
     try:
         function = load_function(function_path)
+        finish = load_function(finish_path) if finish_path else None
     except BaseException:  # noqa: BLE001 - reported to the parent, which stops the pool
         conn.send(("failed", traceback.format_exc()))
         return
@@ -151,11 +155,25 @@ def _worker_main(conn: Connection, function_path: str, blocked_imports: tuple[st
             return
         args, kwargs = task
         try:
-            message: tuple[str, Any] = ("ok", function(*args, **kwargs))
+            result = function(*args, **kwargs)
+            message: tuple[str, Any] = ("ok", finish(result) if finish is not None else result)
+            del result
         except Exception as exc:  # noqa: BLE001 - any failure of one task goes back to the caller
             message = ("error", (f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         del task, args, kwargs
         conn.send(message)
+
+
+def add_fingerprint(result: Any) -> Any:
+    """Return ``result`` (an extracted ``Article``) with its body fingerprint set, when it
+    has a body and is an article (a finish step for extraction workers: the SimHash of
+    :func:`newsbot.state.body_fingerprint` costs ~1 ms a page, which the crawling process's
+    dedup step would otherwise spend on the reactor thread)."""
+    from newsbot.state import body_fingerprint
+
+    if hasattr(result, "fingerprint") and getattr(result, "body", None) and not getattr(result, "drop_reason", None):
+        result.fingerprint = body_fingerprint(result.body)
+    return result
 
 
 @dataclass(eq=False)
@@ -176,13 +194,14 @@ class ProcessPool:
 
     ``timeout`` (seconds, 0: none) limits one task; ``max_tasks_per_worker`` (0: no limit)
     replaces a worker after that many tasks; ``blocked_imports`` are modules the workers
-    must not import (see :func:`_worker_main`). Call :meth:`run` from a coroutine on the loop (Scrapy's asyncio reactor loop); it starts
+    must not import and ``finish`` a ``module:function`` applied to each result in the
+    worker (see :func:`_worker_main`). Call :meth:`run` from a coroutine on the loop (Scrapy's asyncio reactor loop); it starts
     the workers on first use (or call :meth:`start` early). :meth:`close` stops them.
     Not thread-safe: every method must be called from the loop's thread.
     """
 
     def __init__(self, size: int, function_path: str = DEFAULT_FUNCTION, timeout: float = 0.0,
-                 max_tasks_per_worker: int = 0, blocked_imports: tuple[str, ...] = ()) -> None:
+                 max_tasks_per_worker: int = 0, blocked_imports: tuple[str, ...] = (), finish: str = "") -> None:
         if size < 1:
             raise ValueError(f"a process pool needs at least one worker, got {size}")
         self.size = size
@@ -190,6 +209,7 @@ class ProcessPool:
         self.timeout = timeout
         self.max_tasks_per_worker = max_tasks_per_worker
         self.blocked_imports = blocked_imports
+        self.finish = finish
         self.crashes = 0
         self.timeouts = 0
         self.tasks = 0
@@ -281,7 +301,7 @@ class ProcessPool:
     def _spawn(self) -> None:
         assert self._loop is not None
         parent_end, child_end = self._context.Pipe(duplex=True)
-        process = self._context.Process(target=_worker_main, args=(child_end, self.function_path, self.blocked_imports),
+        process = self._context.Process(target=_worker_main, args=(child_end, self.function_path, self.blocked_imports, self.finish),
                                         name="newsbot-extract", daemon=True)
         process.start()
         child_end.close()

@@ -5,11 +5,15 @@ path (``=0``), a worker that dies on one page, and one that hangs on one page.""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
 
+from scrapy.exceptions import DropItem
+
 from newsbot.fixture_server import FixtureServer
+from newsbot.logformatter import drop_level
 from newsbot.workers import PoolBroken, ProcessPool, RemoteError, WorkerCrashed, WorkerTimeout
 from tests.crawling import CrawlResult, crawl
 from tests.extract_hooks import CRASH_MARKER, HANG_MARKER
@@ -113,6 +117,8 @@ def lost_page_run(fixture_site: FixtureServer, in_process: CrawlResult, settings
     assert result.stat(f"newsbot/site/127.0.0.1/errors/{kind}") == 1
     errors = [line for line in result.log if line.startswith("ERROR") and "extraction failed" in line]
     assert len(errors) == 1 and marker in errors[0]
+    # one line per lost page: the log formatter's "dropped" line honours log_level (DEBUG)
+    assert [line for line in result.log if marker in line] == errors
 
 
 def test_a_worker_crash_loses_one_page(fixture_site: FixtureServer, in_process: CrawlResult) -> None:
@@ -124,3 +130,21 @@ def test_a_page_past_the_time_limit_is_lost_alone(fixture_site: FixtureServer, i
     lost_page_run(fixture_site, in_process, {"NEWSBOT_EXTRACT_FUNCTION": f"{HOOKS}:hang_on_marker",
                                              "NEWSBOT_EXTRACT_TIMEOUT": 3},
                   HANG_MARKER, "extract_timeout")
+
+
+def test_drop_level_honours_the_exception() -> None:
+    assert drop_level(DropItem("x")) == logging.INFO
+    assert drop_level(DropItem("x", log_level="ERROR")) == logging.ERROR
+    assert drop_level(DropItem("x", log_level="debug")) == logging.DEBUG
+    assert drop_level(DropItem("x", log_level="no-such-level")) == logging.INFO
+
+
+def test_the_worker_sets_the_body_fingerprint() -> None:
+    from newsbot.items import Article
+    from newsbot.state import body_fingerprint
+    from newsbot.workers import add_fingerprint
+
+    body = "The harbour board met on Tuesday to discuss the new ferry timetable for the winter."
+    assert add_fingerprint(Article(body=body)).fingerprint == body_fingerprint(body) != 0
+    assert add_fingerprint(Article(body=body, drop_reason="too_short")).fingerprint == 0
+    assert add_fingerprint(Article()).fingerprint == 0
