@@ -245,13 +245,12 @@ class WorkerSession:
         client = connect(self.url)  # its own connection: the reactor's may be mid-command
         while not self._stop.wait(self.lease_ms / 3000):
             try:
-                with self._lock:
-                    claims = list(self._claims)
-                pipe = client.pipeline(transaction=False)
-                pipe.set(heartbeat_key(self.id), self.state, px=self.lease_ms, xx=True)
-                for key in claims:
-                    pipe.pexpire(f"{PREFIX}claim:{key}", self.lease_ms)
-                results = pipe.execute()
+                with self._lock:  # held while refreshing: prepare() makes claims permanent
+                    pipe = client.pipeline(transaction=False)
+                    pipe.set(heartbeat_key(self.id), self.state, px=self.lease_ms, xx=True)
+                    for key in self._claims:
+                        pipe.pexpire(f"{PREFIX}claim:{key}", self.lease_ms)
+                    results = pipe.execute()
                 if not results[0] and not self._stop.is_set():
                     logger.error("redis: worker %s lost its lease (heartbeat expired): other workers may "
                                  "have taken over its requests; raise NEWSBOT_REDIS_LEASE", self.id)
@@ -444,13 +443,20 @@ class RedisStateStore:
 
     def prepare(self, output: str) -> int:
         """Journal the staged emissions with ``output`` and this host (call just before the
-        output file is renamed into place) and return how many were journalled. While the
-        journal exists, the worker's claims hold even if it dies."""
+        output file is renamed into place) and return how many were journalled. The claims
+        lose their expiry: while the journal exists they hold even if the worker dies, until
+        :meth:`recover` on this host settles it."""
         for key, (url, fingerprint, aliases, _) in self._pending.items():
             self._pending[key] = (url, fingerprint, aliases, output)
         journal = {"host": socket.gethostname(), "output": output,
                    "items": [[k, u, f, a] for k, (u, f, a, _) in self._pending.items()]}
-        self.db.set(journal_key(self.session.id), json.dumps(journal))
+        keys = [k for key, (_, _, aliases, _) in self._pending.items() for k in [key, *aliases]]
+        self.session.release_claims(keys)  # no more refreshes: the claims become permanent
+        pipe = self.db.pipeline(transaction=True)
+        pipe.set(journal_key(self.session.id), json.dumps(journal))
+        for key in keys:
+            pipe.persist(f"{PREFIX}claim:{key}")
+        pipe.execute()
         return len(self._pending)
 
     def recover(self) -> int:
@@ -474,7 +480,17 @@ class RedisStateStore:
                 logger.info("state: recorded %d emissions of %s, which dead worker %s had put in place",
                             len(pending), journal["output"], worker)
             else:  # its requests are queued again by requeue_dead; its claims lapse now
-                self.db.delete(journal_key(worker))
+                pipe = self.db.pipeline(transaction=True)
+                for key, _, fingerprint, aliases in journal["items"]:
+                    for k in [key, *aliases]:
+                        if self.db.get(f"{PREFIX}claim:{k}") == worker:
+                            pipe.delete(f"{PREFIX}claim:{k}")
+                    if int(fingerprint):
+                        claimed = _band_member(int(fingerprint), f"{worker} {key}")
+                        for i, band in enumerate(_bands(int(fingerprint))):
+                            pipe.srem(f"{PREFIX}fpclaim:{i}:{band}", claimed)
+                pipe.delete(journal_key(worker))
+                pipe.execute()
                 logger.info("state: %s, which dead worker %s was writing, is not in place: its articles "
                             "will be emitted by another worker", journal["output"], worker)
         return recorded
