@@ -308,7 +308,7 @@ _LINE_RULES = re.compile(
       | link\s+(?:zum|to(?:\s+the)?)\s+\S+(?:\s+\S+)?[-\s](?:inhalt|content)   # embed placeholders
       | \d+\s*(?:min|mins|minutes?|minuten)\.?\s*(?:read|reading|lesezeit|lesedauer|de\s+lecture|lesetid|läsning|leestijd|di\s+lettura)  # reading-time badge
       | (?:lesezeit|lesedauer|reading\s+time|temps\s+de\s+lecture|tiempo\s+de\s+lectura|lesetid)\s*:?\s*\d+\s*\w{0,8}
-      | (?=(?:\S+\s*){1,9}$)(?:stand|aktualisiert(?:\s+am)?|veröffentlicht(?:\s+am)?|erstveröffentlichung|publié(?:\s+le)?|mis\s+à\s+jour(?:\s+le)?
+      | (?:stand|aktualisiert(?:\s+am)?|veröffentlicht(?:\s+am)?|erstveröffentlichung|publié(?:\s+le)?|mis\s+à\s+jour(?:\s+le)?
          |publicado(?:\s+el)?|actualizado(?:\s+el)?|pubblicato(?:\s+il)?|aggiornato(?:\s+il)?|oppdatert|publisert|opdateret
          |udgivet|uppdaterad|publicerad|bijgewerkt|gepubliceerd|zaktualizowano|opublikowano|published(?:\s+on)?)
         \s*:?\s*(?:(?:am|um|on|at|le|el|il|den|kl\.?)\s+)?(?=\d|[^\W\d]+\.?\s+\d)[\w\s.,:/|–-]{0,70}  # "Stand: 22.04.2024, 06:00 Uhr"
