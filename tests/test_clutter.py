@@ -121,3 +121,12 @@ def test_entity_hover_cards_leave_the_linked_name() -> None:
         "</body></html>")
     strip_clutter_nodes(tree)
     assert " ".join(tree.text_content().split()) == "Sen. Mara Ellison spoke."
+
+
+def test_line_rules_are_linear_on_long_paragraphs() -> None:
+    import time
+
+    started = time.perf_counter()
+    for text in ("Stand der Dinge " * 20, "Published " + "word " * 60, "Uppdaterad " + "ab " * 50, "By " + "Ann " * 40):
+        is_clutter_paragraph(text)
+    assert time.perf_counter() - started < 0.05
