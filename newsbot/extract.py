@@ -1,15 +1,23 @@
 """HTML -> article record fields: the single extraction code path (no Scrapy imports).
 
 ``extract_article(html, url)`` is what the extract pipeline, ``newsbot extract`` and the
-benchmarks call. It works in four steps on one parsed tree:
+benchmarks call. It works on one parsed tree:
 
 1. metadata from structured data first (JSON-LD, OpenGraph and ``article:*`` meta, Dublin
    Core, ``<time datetime>``), then the visible byline, then htmldate for a missing date;
+   authors are people where the page names any (JSON-LD people, author meta, the byline
+   next to the headline, a bold byline opening the text), else the organisation it
+   declares;
 2. the clutter step of :mod:`newsbot.clutter` removes teaser, share, caption, comment and
-   other blocks from the tree;
-3. Trafilatura's ``bare_extraction`` finds the main text of what is left, and its XML body
-   becomes paragraphs (subheadings, list items and quotes each a paragraph of their own);
-4. the clutter text rules drop what survives as lines, and every field is cleaned through
+   other blocks from a copy of the tree;
+3. Trafilatura's ``bare_extraction`` (its fast pass; its comparison with its fallback
+   extractors only when the text misses the page's main block of paragraphs) finds the
+   main text, and its XML body becomes paragraphs (subheadings, list items and quotes
+   each a paragraph of their own);
+4. a recall pass puts back what Trafilatura leaves out: the other parts of an article
+   split into several containers, subheadings, text between blocks, and for a page that
+   renders its text from a script, the body the page embeds in its data;
+5. the clutter text rules drop what survives as lines, and every field is cleaned through
    :class:`newsbot.items.ArticleLoader`.
 
 The result is an :class:`newsbot.items.Article`; when the page is not an article (a
