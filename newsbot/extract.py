@@ -82,7 +82,7 @@ _BYLINE_XPATH = (
 )
 _BYLINE_EXCLUDE_RE = re.compile(
     r"bio|desc|avatar|image|img|photo|pic|social|share|follow|comment|related|teaser|title|headline|label|prefix"
-    r"|(?<![a-z])by(?![a-z])|about|more|contact|mail|date|time",
+    r"|(?<![a-z])by(?![a-z])|about|more|contact|mail|date|time|socmed|tooltip|icon",
     re.IGNORECASE,
 )
 # Where a byline stops being names: a date, a place or section ("in News"), a separator.
@@ -110,10 +110,6 @@ _BY_PREFIX_XPATH = "//*[self::p or self::span or self::div or self::li][" + " or
 ) + "]"
 _BY_WORD_RE = re.compile(r"(?i)(?:^|\s)(?:by|von|par|por|door|af|av)\s+")
 _ACRONYM_RE = re.compile(r"^[A-Z]{2,6}$")
-# Link and button texts that byline-like containers hold besides names.
-_NOT_NAMES = frozenset(
-    "twitter facebook instagram linkedin whatsapp youtube tiktok telegram threads mastodon bluesky email e-mail rss".split()
-)
 
 
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—\-·•:»«/*]\s+|\s*[|\u3163]\s*|\s*：\s*")
@@ -812,8 +808,6 @@ class PageMetadata:
             return [], []
         people, others = [], []
         for name in split_authors(text):
-            if name.casefold() in _NOT_NAMES:
-                continue
             if looks_like_person(name) and not self._is_site(name) and not _ACRONYM_RE.match(name):
                 people.append(name)
             else:
