@@ -695,7 +695,7 @@ class PageMetadata:
     def authors(self) -> list[str]:
         """Return author names, people first: the JSON-LD article's people, else those of
         the author meta tags, else the visible byline; when none of these names a person,
-        the organisation the page declares as its author ("dpa", an agency, the paper)."""
+        the organisation the page declares as its author (a news agency such as "nda", the paper)."""
         people, orgs = [], []
         for name, is_org in self._ld_authors():
             if is_org or self._is_site(name):

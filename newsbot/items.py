@@ -205,7 +205,7 @@ def _is_role(text: str) -> bool:
 def clean_author(value: str | None) -> str | None:
     """Return a name from one author string, or None for a role, a URL or junk. A role
     title after the name ("Ann Lee, Reporter", "신현주 기자") is dropped; a name written
-    all in lower case by its site ("dpa") is kept as written."""
+    all in lower case by its site ("nda") is kept as written."""
     text = clean_whitespace(value)
     if not text:
         return None

@@ -70,7 +70,7 @@ def test_site_names_leave_titles(raw: str, site: str | None, h1: str | None, tit
 
 @pytest.mark.parametrize(("raw", "names"), [
     ("Brazil, Rachel", ["Rachel Brazil"]),
-    ("dpa", ["dpa"]),
+    ("nda", ["nda"]),
     ("신현주 기자", ["신현주"]),
     ("Von Seb Dumitru", ["Seb Dumitru"]),
     ("De Gaulle", ["De Gaulle"]),
