@@ -334,20 +334,19 @@ def _add_missing_subheadings(container: lxml_html.HtmlElement, paragraphs: list[
     index = {_block_key(p): i for i, p in enumerate(paragraphs)}
     inserts: list[tuple[int, str]] = []
     pending: list[str] = []
-    started = False  # a heading above the first paragraph is a kicker or standfirst
     for el in container.iterchildren("p", "h2", "h3", "h4"):
         text = collapse_whitespace(el.text_content())
         if not text:
             continue
         key = _block_key(text)
         if el.tag != "p":
-            if started and key not in known and len(text) <= 150 and key:
+            if key not in known and len(text) <= 150 and key:
                 pending.append(text)
             continue
-        if pending and key in index:
+        # a heading above the body's first paragraph is a kicker or standfirst, not a subheading
+        if pending and index.get(key, 0) > 0:
             inserts.extend((index[key], h) for h in pending)
         pending = []
-        started = started or key in index
     if not inserts:
         return paragraphs
     out = list(paragraphs)

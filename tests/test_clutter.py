@@ -116,7 +116,7 @@ def test_paragraphs_marked_paywall_are_the_article() -> None:
 
 def test_entity_hover_cards_leave_the_linked_name() -> None:
     tree = html.fromstring(
-        "<html><body><p>Sen. <span class='rollover'><a href='/p'>Mara Ellison</a><span class='card'><span>"
+        "<html><body><p>Sen. <span class='person-ref'><a href='/p'>Mara Ellison</a><span class='card'><span>"
         "<img src='/i.jpg'><a href='/p'>Mara Ellison</a><a href='/x'>Other story</a></span></span></span> spoke.</p>"
         "</body></html>")
     strip_clutter_nodes(tree)
