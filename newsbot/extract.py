@@ -328,9 +328,13 @@ def _class_tokens(el: lxml_html.HtmlElement) -> frozenset[str]:
     return frozenset((el.get("class") or "").split())
 
 
-def _add_missing_subheadings(container: lxml_html.HtmlElement, paragraphs: list[str], known: set[str]) -> list[str]:
+def _add_missing_subheadings(
+    container: lxml_html.HtmlElement, paragraphs: list[str], known: set[str], *, started: bool = False
+) -> list[str]:
     """Return ``paragraphs`` with the subheadings of ``container`` that Trafilatura left
-    out put back before the paragraph that follows them on the page."""
+    out put back before the paragraph that follows them on the page. A heading above the
+    container's first paragraph counts only when the article ``started`` in an earlier
+    container (above the first, it is a kicker or a standfirst)."""
     index = {_block_key(p): i for i, p in enumerate(paragraphs)}
     inserts: list[tuple[int, str]] = []
     pending: list[str] = []
@@ -340,13 +344,13 @@ def _add_missing_subheadings(container: lxml_html.HtmlElement, paragraphs: list[
             continue
         key = _block_key(text)
         if el.tag != "p":
-            if key not in known and len(text) <= 150 and key:
+            if started and key not in known and len(text) <= 150 and key:
                 pending.append(text)
             continue
-        # a heading above the body's first paragraph is a kicker or standfirst, not a subheading
-        if pending and index.get(key, 0) > 0:
+        if pending and key in index:
             inserts.extend((index[key], h) for h in pending)
         pending = []
+        started = started or key in index
     if not inserts:
         return paragraphs
     out = list(paragraphs)
@@ -382,9 +386,9 @@ def _add_split_body_parts(
     tokens = _class_tokens(best)
     if not tokens or not overlap[best]:
         return paragraphs
-    for container in scores:
-        if overlap[container]:
-            paragraphs = _add_missing_subheadings(container, paragraphs, known)
+    used = sorted((el for el in scores if overlap[el]), key=lambda el: el.sourceline or 0)
+    for position, container in enumerate(used):
+        paragraphs = _add_missing_subheadings(container, paragraphs, known, started=position > 0)
     parts = [el for el in scores if el is not best and el.tag == best.tag and scores[el] >= 300
              and (other := _class_tokens(el)) and (other <= tokens or tokens <= other)
              and _parent_tokens(el) == _parent_tokens(best)]
