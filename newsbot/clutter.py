@@ -262,7 +262,7 @@ def _strip_inline_clutter(root: lxml_html.HtmlElement) -> int:
         if card.getparent() is not None:
             _drop_keep_tail(card)
             removed += 1
-    for p in root.xpath(".//p[a]"):
+    for p in root.xpath(".//p[.//a]"):
         text = p.text_content().strip()
         if len(text) < 15 or len(text) > 200:
             continue
@@ -289,7 +289,7 @@ def _drop_keep_tail(el: lxml_html.HtmlElement) -> None:
 
 # "Read more" / "See also" labels of inline teasers, in the languages news is written in.
 _TEASER_LABELS = (
-    r"also\s+read|read\s+(?:more|also|next)|related|recommended|see\s+also|more\s+on\s+this|watch|listen|must\s+read"
+    r"also\s+read|read\s+(?:more|also|next)|related|recommended|see\s+(?:also|more)|more\s+on\s+this|watch|listen|must\s+read"
     r"|lesen\s+sie\s+(?:auch|mehr)|auch\s+interessant|mehr\s+zum\s+thema|siehe\s+auch|passend\s+(?:dazu|zum\s+thema)"
     r"|das\s+könnte\s+sie\s+auch\s+interessieren|weiterlesen"
     r"|les\s+også|les\s+mer|læs\s+også|læs\s+mere|se\s+også|läs\s+(?:också|även|mer)|lees\s+(?:ook|meer)"
@@ -316,6 +316,8 @@ _LINE_RULES = re.compile(
       | .{0,160}\bcontributed\s+to\s+this\s+(?:report|story|article)\.?
       | most\s+(?:read|popular|viewed)\s+in\s+.{1,40}             # a mid-article widget's heading
       | (?:\d{1,2}:\d{2}\s*min\.*\s*)?(?:verfügbar\s+bis|available\s+until)\b.{0,40}  # media player lines
+      | like\s+this\s+(?:story|article)\??.{0,60}                   # share prompts
+      | (?:tags?|schlagwörter|schlagworte|etiquetas|palavras-chave|mots-clés|topics|themen)\s*:.{0,300}  # tag lines
       | (?:fehler\s+gefunden\??\s*(?:jetzt\s+melden\.?)?|our\s+standards\s*:?.{0,80}|found\s+an?\s+(?:error|typo)\??.{0,60})
       | (?:go\s*to\s*top|back\s*to\s*top|top)                    # jump links
       | (?:previous|next|prev)\s+(?:story|post|article)          # story navigation
@@ -348,7 +350,8 @@ _LONG_PROMPT_RULES = re.compile(
     r"|bookmark\s+\S+\s+and\s+sign\s+up|for\s+(?:only|just)\s+\S+\s+(?:a|per)\s+(?:month|week|year)"
     r"|invest\s+in\s+journalism|support\s+(?:independent|quality|our)\s+journalism|enjoying\s+our\s+(?:latest\s+)?content"
     r"|jetzt\s+(?:abonnieren|abschließen|registrieren|kostenlos\s+testen)|\d+\s+wochen\s+kostenlos\s+testen"
-    r"|mehr\s+lesekomfort|e-paper\s+und\s+news|unabhängiger\s+journalismus\s+braucht)\b",
+    r"|mehr\s+lesekomfort|e-paper\s+und\s+news|unabhängiger\s+journalismus\s+braucht"
+    r"|delivered\s+(?:to\s+your\s+(?:door|inbox)|through\s+your\s+letterbox)|\d+\s+issues\s+for)\b",
     re.IGNORECASE,
 )
 # "By Alice Smith and Bob Jones, Staff Reporters": capitalised names only, so a sentence

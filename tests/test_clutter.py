@@ -78,6 +78,8 @@ def test_paragraph_rules_cut_teaser_blocks_and_repeats() -> None:
     "Fehler gefunden? Jetzt melden.", "Got a story? Email news@paper.example", "Von Anna Beispiel",
     "Par Jeanne Exemple et Marc Modèle", "Link zum YouTube-Inhalt",
     "Mehr Lesekomfort auch für unterwegs: E-Paper und News in einer App.",
+    "Like this story? Share it with a friend.", "SEE MORE: Harbour cranes arrive", "Tags: ferries, harbour, budget",
+    "Get Harbour Monthly delivered through your letterbox every month - 12 issues for £11.99",
 ])
 def test_clutter_lines_in_more_languages(line: str) -> None:
     assert is_clutter_paragraph(line)
