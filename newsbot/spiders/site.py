@@ -16,6 +16,7 @@ Settings read: ``NEWSBOT_FEED_PATHS``, ``NEWSBOT_FOLLOW_DEPTH``, ``NEWSBOT_MAX_P
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
@@ -37,6 +38,10 @@ logger = logging.getLogger(__name__)
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json",
                "application/rdf+xml", "application/xml", "text/xml")
 _ATOM = "{http://www.w3.org/2005/Atom}"
+# Page requests from a sitemap are yielded while Scrapy's queue holds at most HIGH
+# requests; past that the sitemap waits until the queue is down to LOW.
+SITEMAP_QUEUE_HIGH = 400
+SITEMAP_QUEUE_LOW = 200
 
 
 def declares_entities(body: bytes) -> bool:
@@ -167,8 +172,13 @@ class SiteSpider(NewsSpider):
         yield Request(urljoin(request.url, "/sitemap.xml"), callback=self.parse_sitemap,
                       errback=self.on_error, meta={"probe": True, "sitemap_depth": 0}, priority=8)
 
-    def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        """Follow a sitemap index into its sitemaps; yield a request per page a sitemap lists."""
+    async def parse_sitemap(self, response: Response) -> AsyncIterator[Request]:
+        """Follow a sitemap index into its sitemaps; yield a request per page a sitemap lists.
+
+        The page requests are yielded in step with the crawl (:meth:`queue_room`), so a
+        sitemap of 50,000 pages does not put 50,000 requests into Scrapy's memory queue at
+        once: memory stays flat however large the site.
+        """
         body = response.body
         if body[:2] == b"\x1f\x8b":
             try:
@@ -189,6 +199,17 @@ class SiteSpider(NewsSpider):
         self.check_entities(response.url, body, "sitemap")
         depth = response.meta.get("sitemap_depth", 0)
         chain = [*response.meta.get("sitemap_chain", []), canonical_request_url(response.url)]
+        if sitemap.type == "urlset":
+            # the page URLs only (~100 bytes each), not the parsed document, are kept while
+            # the requests are handed out
+            locs = [loc for entry in sitemap if (loc := (entry.get("loc") or "").strip()) and self.allowed_page(loc)]
+            del sitemap, body
+            held = len(response.body)
+            for n, loc in enumerate(locs):
+                yield self.page_request(loc, depth_links=self.follow_depth)
+                if n % 50 == 49 and not await self.queue_room(held):
+                    return
+            return
         for entry in sitemap:
             loc = (entry.get("loc") or "").strip()
             if not loc or not self.on_site(loc):
@@ -206,6 +227,40 @@ class SiteSpider(NewsSpider):
                                   meta={"sitemap_depth": depth + 1, "sitemap_chain": chain}, priority=8)
             else:
                 yield self.page_request(loc, depth_links=self.follow_depth)
+
+    async def queue_room(self, held: int) -> bool:
+        """Wait while Scrapy's request queue holds more than ``SITEMAP_QUEUE_HIGH`` requests
+        (until it is down to ``SITEMAP_QUEUE_LOW``); return False when the crawl is closing.
+
+        A sitemap callback that waits here keeps its response (``held`` bytes) in Scrapy's
+        scraper slot, which stops fetching once its responses pass
+        ``SCRAPER_SLOT_MAX_ACTIVE_SIZE``; so sitemaps wait only while together they hold
+        under half of that (the other half is left for pages), and yield at once otherwise
+        (a sitemap of over ~2.5 MB is queued whole, as before). Only Scrapy's own scheduler
+        without a disk queue (``JOBDIR``) is waited for: a shared Redis queue or a disk
+        queue does not hold requests in this process's memory.
+        """
+        engine = self.crawler.engine
+        slot = getattr(engine, "_slot", None)
+        scheduler = getattr(slot, "scheduler", None)
+        if (scheduler is None or type(scheduler).__module__ != "scrapy.core.scheduler"
+                or getattr(scheduler, "dqs", None) is not None):
+            return True
+        if len(scheduler) <= SITEMAP_QUEUE_HIGH:
+            return True
+        budget = self.settings.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE", 5_000_000) // 2
+        waiting = getattr(self, "_sitemap_bytes_waiting", 0)
+        if waiting + held > budget:
+            return True
+        self._sitemap_bytes_waiting = waiting + held
+        try:
+            while len(scheduler) > SITEMAP_QUEUE_LOW:
+                if not engine.running or slot.closing is not None:
+                    return False
+                await asyncio.sleep(0.05)
+        finally:
+            self._sitemap_bytes_waiting -= held
+        return engine.running and slot.closing is None
 
     # -- feeds
 
