@@ -284,8 +284,11 @@ def main(argv: list[str] | None = None) -> int:
                 rate_b, n_b = measure_fetching(site, origin, workdir, bare_settings)
                 logger.info("(b) %.1f pages/s over %d pages", rate_b, n_b)
             run = None
+            server_cpu = 0.0
             if "c" not in skip:
+                server_cpu = cpu_seconds(server.pid)
                 run = measure_crawl(origin, workdir, settings, args.sample_every)
+                server_cpu = cpu_seconds(server.pid) - server_cpu
         finally:
             server.stdin.close()  # type: ignore[union-attr]
             server.wait(timeout=10)
@@ -317,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
             at = max(range(len(run.series)), key=lambda i: run.series[i][1])
             print(f"(c) peak sample at {100 * at / len(run.series):.0f} % of the run")
         print(f"(c) CPU per page (sampled): crawl process {1000 * run.parent_cpu / max(run.pages, 1):.1f} ms, "
-              f"worker processes {1000 * run.children_cpu / max(run.pages, 1):.1f} ms")
+              f"worker processes {1000 * run.children_cpu / max(run.pages, 1):.1f} ms; "
+              f"the site's server process (same machine) {1000 * server_cpu / max(run.pages, 1):.1f} ms")
         rate_c = run.pages / run.seconds
         if rate_a:
             print(f"c/a = {rate_c / rate_a:.2f} (target >= 1.6)")
