@@ -51,6 +51,7 @@ from newsbot.items import (
     clean_whitespace,
     collapse_whitespace,
     count_words,
+    is_role_only,
     looks_like_person,
     split_authors,
 )
@@ -198,6 +199,10 @@ def extract_article(
     loader.add_value("tags", meta.tags())
     loader.add_value("image", meta.image())
     article: Article = loader.load_item()
+    if not article.authors and authors and not meta.found_people:
+        # the page names no person: its declared author ("Staff reporter", a desk) stays
+        article.authors = [a for a in dict.fromkeys(clean_whitespace(x) for x in authors)
+                           if a and not is_role_only(a) and not a.startswith(("http://", "https://"))][:3]
     article.body = article.body or ""
     article.word_count = count_words(article.body)
     article.id = article_id(article.url)

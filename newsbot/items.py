@@ -202,6 +202,13 @@ def _is_role(text: str) -> bool:
     return any(w.lower().strip(".,") in _ROLE_WORDS for w in text.split())
 
 
+def is_role_only(text: str) -> bool:
+    """Return True when every word of ``text`` is a role or boilerplate word ("Staff
+    Reporter", "Redaktion", "Admin")."""
+    words = [w.lower().strip(".,") for w in text.split()]
+    return not words or all(w in _ROLE_WORDS for w in words)
+
+
 def clean_author(value: str | None) -> str | None:
     """Return a name from one author string, or None for a role, a URL or junk. A role
     title after the name ("Ann Lee, Reporter", "신현주 기자") is dropped; a name written

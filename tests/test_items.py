@@ -93,3 +93,12 @@ def test_looks_like_person(name: str, person: bool) -> None:
 def test_body_keeps_the_pages_characters() -> None:
     decomposed = "Su\u0308dtirol"
     assert clean_body(f"{decomposed}  rises") == f"{decomposed} rises"
+
+
+@pytest.mark.parametrize(("text", "role_only"), [
+    ("Staff Reporter", True), ("Redaktion", True), ("Courier staff reporter", False), ("Ann Lee", False),
+])
+def test_role_only_names(text: str, role_only: bool) -> None:
+    from newsbot.items import is_role_only
+
+    assert is_role_only(text) is role_only
