@@ -32,13 +32,16 @@ Settings read (by :class:`newsbot.pipelines.ExtractPipeline`, which builds the p
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import importlib
 import importlib.util
 import logging
 import multiprocessing
+import re
 import signal
 import sys
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -167,13 +170,45 @@ def _worker_main(conn: Connection, function_path: str, blocked_imports: tuple[st
 def add_fingerprint(result: Any) -> Any:
     """Return ``result`` (an extracted ``Article``) with its body fingerprint set, when it
     has a body and is an article (a finish step for extraction workers: the SimHash of
-    :func:`newsbot.state.body_fingerprint` costs ~1 ms a page, which the crawling process's
-    dedup step would otherwise spend on the reactor thread)."""
-    from newsbot.state import body_fingerprint
-
+    :func:`newsbot.state.body_fingerprint`, which the crawling process's dedup step would
+    otherwise compute on the reactor thread)."""
     if hasattr(result, "fingerprint") and getattr(result, "body", None) and not getattr(result, "drop_reason", None):
-        result.fingerprint = body_fingerprint(result.body)
+        result.fingerprint = simhash_fingerprint(result.body)
     return result
+
+
+_LANE = 32  # bits per counter lane: counts of up to 2**32 shingles
+_SPREAD = [sum(((v >> b) & 1) << (_LANE * b) for b in range(8)) for v in range(256)]
+
+
+def simhash_fingerprint(body: str) -> int:
+    """Return :func:`newsbot.state.body_fingerprint` of ``body``, computed ~6x faster.
+
+    Same words, shingles and BLAKE2b hashes; but instead of adding +1/-1 to 64 weights per
+    shingle in Python, the hashes' bytes are counted per byte position (``Counter`` over a
+    byte slice) and each byte value's bits are added as 8 counter lanes of one integer. A
+    bit is set when more than half the shingles have it (weight ``2 * count - n > 0``).
+    ``tests/test_workers.py`` checks that both functions agree.
+    """
+    from newsbot.state import SIMHASH_BITS, body_fingerprint
+
+    if SIMHASH_BITS != 64:
+        return body_fingerprint(body)
+    words = re.findall(r"\w+", body.casefold())
+    if not words:
+        return 0
+    blake = hashlib.blake2b
+    digests = b"".join([blake(" ".join(words[i:i + 4]).encode("utf-8"), digest_size=8).digest()
+                        for i in range(max(1, len(words) - 3))])
+    shingles = len(digests) // 8
+    mask = (1 << _LANE) - 1
+    fingerprint = 0
+    for byte in range(8):  # from the least significant byte of the big-endian hashes
+        lanes = sum(count * _SPREAD[value] for value, count in Counter(digests[7 - byte::8]).items())
+        for bit in range(8):
+            if 2 * ((lanes >> (_LANE * bit)) & mask) > shingles:
+                fingerprint |= 1 << (8 * byte + bit)
+    return fingerprint
 
 
 @dataclass(eq=False)

@@ -148,3 +148,20 @@ def test_the_worker_sets_the_body_fingerprint() -> None:
     assert add_fingerprint(Article(body=body)).fingerprint == body_fingerprint(body) != 0
     assert add_fingerprint(Article(body=body, drop_reason="too_short")).fingerprint == 0
     assert add_fingerprint(Article()).fingerprint == 0
+
+
+def test_the_fast_simhash_equals_body_fingerprint() -> None:
+    import json
+    import random
+    from pathlib import Path
+
+    from newsbot.state import body_fingerprint
+    from newsbot.workers import simhash_fingerprint
+
+    expected = Path(__file__).resolve().parent.parent / "fixtures" / "expected"
+    bodies = [json.loads(f.read_text(encoding="utf-8")).get("body") or "" for f in sorted(expected.glob("*.json"))]
+    words = " ".join(bodies).split()
+    rng = random.Random(7)
+    bodies += [" ".join(rng.choice(words) for _ in range(rng.randint(0, 3000))) for _ in range(200)]
+    bodies += ["", "!!", "one", "one two three", "one two three four", "Straße ÄÖÜ 東京 ニュース 기자"]
+    assert [simhash_fingerprint(b) for b in bodies] == [body_fingerprint(b) for b in bodies]
