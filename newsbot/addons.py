@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 # What a shared crawl sets (newsbot.redis_crawl); the Redis keys match newsbot.redis_state.
 REDIS_SETTINGS = {
     "SCHEDULER": "newsbot.redis_crawl.RedisScheduler",
-    "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+    "DUPEFILTER_CLASS": "newsbot.redis_crawl.KnownRFPDupeFilter",  # scrapy-redis's, with a local cache
     "SCHEDULER_QUEUE_CLASS": "newsbot.redis_crawl.LeasedPriorityQueue",
     "SCHEDULER_QUEUE_KEY": "newsbot:requests",
     "SCHEDULER_DUPEFILTER_KEY": "newsbot:dupefilter",
@@ -27,7 +27,8 @@ REDIS_SETTINGS = {
 
 class RedisCrawl:
     """Add-on: with ``NEWSBOT_REDIS_URL`` set, use scrapy-redis's scheduler and dupefilter
-    (``SCHEDULER``, ``DUPEFILTER_CLASS``, ``SCHEDULER_PERSIST = True``, ``REDIS_URL``) and
+    (``SCHEDULER``, ``DUPEFILTER_CLASS``, ``SCHEDULER_PERSIST = True``, ``REDIS_URL``; thin
+    subclasses in :mod:`newsbot.redis_crawl`) and
     enable the :class:`newsbot.redis_crawl.RedisWorker` extension. Settings given on the
     command line still win."""
 

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
@@ -67,6 +68,28 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+# How often an idle worker looks at the shared queue and the seed list (seconds).
+POLL_SECONDS = 1.0
+
+
+class KnownRFPDupeFilter(RFPDupeFilter):
+    """scrapy-redis's dupefilter that remembers, in this process, the fingerprints it has
+    already added or found in Redis: a link repeated on every page (menus) costs one Redis
+    round trip per worker, not one per page. Safe because fingerprints leave Redis only when
+    a new crawl is seeded with no worker alive."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.known: set[str] = set()
+
+    def request_seen(self, request: Request) -> bool:
+        """Return True when the request's fingerprint was seen (by any worker); record it."""
+        fingerprint = self.request_fingerprint(request)
+        if fingerprint in self.known:
+            return True
+        self.known.add(fingerprint)
+        return self.server.sadd(self.key, fingerprint) == 0
 
 
 class LeasedPriorityQueue(PriorityQueue):
@@ -205,6 +228,7 @@ class RedisWorker:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.idle_exit = crawler.settings.getfloat("NEWSBOT_IDLE_EXIT", 30.0)
+        self._poll: Any = None
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
 
     @classmethod
@@ -213,6 +237,19 @@ class RedisWorker:
         if not crawler.settings.get("NEWSBOT_REDIS_URL"):
             raise NotConfigured
         return cls(crawler)
+
+    def _poll_soon(self) -> None:
+        """Look at the shared queue again in ``POLL_SECONDS`` rather than at the engine's
+        next heartbeat (5 s), so an idle worker joins new work quickly."""
+        def poke() -> None:
+            slot = getattr(self.crawler.engine, "_slot", None)  # Scrapy has no public hook for this
+            if slot is not None and slot.closing is None:
+                slot.nextcall.schedule()
+
+        from twisted.internet import reactor  # the installed one (asyncio): import it late
+
+        if self._poll is None or not self._poll.active():
+            self._poll = reactor.callLater(POLL_SECONDS, poke)
 
     def spider_idle(self, spider: Any) -> None:
         """Raise ``DontCloseSpider`` while there is, or may soon be, shared work."""
@@ -238,9 +275,11 @@ class RedisWorker:
         busy = session.others_busy()
         if work or busy:
             session.idle_since = time.monotonic()
+            self._poll_soon()
             raise DontCloseSpider
         idle_for = time.monotonic() - session.idle_since
         if idle_for < self.idle_exit:
+            self._poll_soon()
             raise DontCloseSpider
         logger.info("redis: shared queue and seed list empty for %.0f s: worker %s finishes", idle_for, session.id)
 

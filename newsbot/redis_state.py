@@ -41,6 +41,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,9 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+# How long "not emitted" answers of lookup_key are remembered in a process (seconds).
+LOOKUP_CACHE_SECONDS = 30.0
 
 PREFIX = "newsbot:"
 # Redis keys (all under PREFIX).
@@ -360,6 +364,7 @@ class RedisStateStore:
         self._pending: dict[str, tuple[str, int, list[str], str | None]] = {}
         self._pending_validators: dict[str, tuple[str | None, str | None]] = {}
         self._pending_sites: dict[str, int] = {}
+        self._lookups: dict[str, tuple[Seen | None, float]] = {}
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> RedisStateStore:
@@ -375,12 +380,29 @@ class RedisStateStore:
         return Seen(key, data["url"], int(data["fp"]), data["first"])
 
     def lookup_key(self, key: str) -> Seen | None:
-        """Return the emission stored under ``key`` or one of its aliases, else None."""
-        raw = self.db.hget(EMITTED, key)
+        """Return the emission stored under ``key`` or one of its aliases, else None.
+
+        Answers are remembered in this process (an emission for good, "not emitted" for
+        ``LOOKUP_CACHE_SECONDS``): the request filter asks once per link, and a stale "not
+        emitted" costs at most a fetch, since :meth:`claim` checks again atomically."""
+        now = time.monotonic()
+        cached = self._lookups.get(key)
+        if cached is not None and (cached[0] is not None or now - cached[1] < LOOKUP_CACHE_SECONDS):
+            return cached[0]
+        pipe = self.db.pipeline(transaction=False)
+        pipe.hget(EMITTED, key)
+        pipe.hget(ALIASES, key)
+        raw, article = pipe.execute()
         if raw is not None:
-            return self._seen(key, raw)
-        article = self.db.hget(ALIASES, key)
-        return self._seen(article, self.db.hget(EMITTED, article)) if article else None
+            seen = self._seen(key, raw)
+        elif article:
+            seen = self._seen(article, self.db.hget(EMITTED, article))
+        else:
+            seen = None
+        if len(self._lookups) > 200_000:
+            self._lookups.clear()
+        self._lookups[key] = (seen, now)
+        return seen
 
     def lookup_fingerprint(self, fingerprint: int) -> Seen | None:
         """Return an emission whose body fingerprint is within ``NEAR_DUPLICATE_BITS``."""
