@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from lxml import etree
 from lxml import html as lxml_html
 
 # Elements that never hold article text.
@@ -60,6 +61,9 @@ _CONTENT_PATTERNS = re.compile(
 )
 _KEEP_TAGS = frozenset(("html", "body", "main"))
 _TOKEN_SPLIT = re.compile(r"[\s_\-]+")
+# Substrings every match of _CLUTTER_PATTERNS has (a cheap test before the pattern).
+_PATTERN_HINTS = ("author", "post", "nav", "prev", "next", "tag", "top", "read", "most", "latest", "recent",
+                  "more", "popular", "may", "miss", "meta")
 # Substrings every content-container marker has (a cheap test before the pattern).
 _CONTENT_HINTS = ("content", "body", "text", "entry", "article", "post", "story")
 # Marker strings repeat a lot within and across pages: their verdicts are cached.
@@ -84,7 +88,9 @@ def _marker_verdict(marker: str) -> tuple[bool, bool]:
     if verdict is None:
         low = marker.lower()
         is_content = any(w in low for w in _CONTENT_HINTS) and _CONTENT_PATTERNS.search(marker) is not None
-        is_clutter = not _CLUTTER_TOKENS.isdisjoint(_TOKEN_SPLIT.split(low)) or _CLUTTER_PATTERNS.search(marker) is not None
+        is_clutter = not _CLUTTER_TOKENS.isdisjoint(_TOKEN_SPLIT.split(low)) or (
+            any(h in low for h in _PATTERN_HINTS) and _CLUTTER_PATTERNS.search(marker) is not None
+        )
         verdict = (is_content, is_clutter)
         if len(_VERDICTS) >= _VERDICTS_MAX:
             _VERDICTS.clear()
@@ -93,12 +99,6 @@ def _marker_verdict(marker: str) -> tuple[bool, bool]:
 
 
 _MARKER_ATTRS = ("class", "id", "role", "aria-label", "data-component")
-# Elements that carry a marker attribute, or a clutter tag, in document order.
-_CANDIDATES_XPATH = (
-    ".//*[@class or @id or @role or @aria-label or @data-component or @itemprop or "
-    + " or ".join(f"self::{t}" for t in sorted(CLUTTER_TAGS)) + "]"
-)
-
 
 def _marker_text(el: lxml_html.HtmlElement) -> str:
     get = el.get
@@ -208,7 +208,9 @@ def strip_clutter_nodes(tree: lxml_html.HtmlElement) -> int:
     root = body if body is not None else tree
     candidates = []
     protected: set[lxml_html.HtmlElement] = set()
-    for el in root.xpath(_CANDIDATES_XPATH):
+    for el in root.iter(etree.Element):
+        if not el.attrib and el.tag not in CLUTTER_TAGS:
+            continue
         tag = el.tag
         marker = _marker_text(el)
         is_content, is_clutter = _marker_verdict(marker) if marker else (False, False)

@@ -780,7 +780,7 @@ class PageMetadata:
         found: list[str] = []
         orgs: list[str] = []
         anchor: lxml_html.HtmlElement | None = None
-        for el in self.tree.xpath(_BYLINE_XPATH):
+        for el in self.tree.xpath(_BYLINE_XPATH)[:40]:  # a byline stands near the top
             if _BYLINE_EXCLUDE_RE.search(el.get("class", "")):
                 continue
             text = " ".join("".join(el.xpath(".//text()[not(ancestor::script or ancestor::style)]")).split())
