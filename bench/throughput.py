@@ -3,6 +3,7 @@
     .venv/bin/python bench/throughput.py                  # 5,000 articles
     .venv/bin/python bench/throughput.py --pages 20000    # scale it
     .venv/bin/python bench/throughput.py --workers 1      # NEWSBOT_EXTRACT_WORKERS for (c)
+    .venv/bin/python bench/throughput.py --workers 2 --redis   # (d): 2 Redis workers next to (c)
 
 Builds a synthetic news site of ``--pages`` articles from the fixture templates
 (``bench/synthsite.py``, deterministic for ``--seed``; each article page dressed with the
@@ -22,7 +23,13 @@ on 127.0.0.1 (``bench/serve_site.py``), and measures, one after the other:
     process plus its worker processes (sampled from /proc every ``--sample-every`` s; the
     crawl process's own VmHWM is printed too).
 
-Then the ratios c/a and c/b. ``-s NAME=VALUE`` passes a setting to (c), and the
+With ``--redis``, also (d): ``--workers`` (default 2) ``newsbot crawl --redis URL --worker``
+processes on this machine sharing a redis-server started on a free loopback port
+(``shared`` of ``bench/redis_throughput.py``): pages per second from the seed until the
+shared queue is empty and every worker idle, each article checked to be written once;
+``--workers`` then counts Redis workers, not extraction workers.
+
+Then the ratios c/a and c/b (and d/c). ``-s NAME=VALUE`` passes a setting to (c), and the
 concurrency settings among them to (b) too; the settings used are printed. Unless
 ``--as-configured``, AutoThrottle is off and 16 requests per site are allowed
 (``LOOPBACK_SETTINGS``): the project's politeness defaults would measure the throttle.
@@ -244,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="crawl with the project settings as they are (no loopback overrides)")
     parser.add_argument("--skip", default="", help="comma-separated measurements to skip: a,b,c")
     parser.add_argument("--keep", type=Path, default=None, help="build the site and outputs here and keep them")
+    parser.add_argument("--redis", action="store_true",
+                        help="also (d): --workers Redis worker processes (default 2) on one redis-server")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     skip = set(filter(None, args.skip.split(",")))
@@ -252,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.as_configured:
         for name, value in LOOPBACK_SETTINGS.items():
             settings.setdefault(name, value)
-    if args.workers is not None:
+    if args.workers is not None and not args.redis:
         settings["NEWSBOT_EXTRACT_WORKERS"] = str(args.workers)
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newsbot.settings")
     from scrapy.utils.project import get_project_settings
@@ -288,6 +297,11 @@ def main(argv: list[str] | None = None) -> int:
             if "c" not in skip:
                 server_cpu = cpu_seconds(server.pid)
                 run = measure_crawl(origin, workdir, settings, args.sample_every)
+            shared_run = None
+            if args.redis:  # (d)
+                from bench.redis_throughput import shared
+
+                shared_run = shared(origin, workdir, settings, args.workers or 2, 3.0)
                 server_cpu = cpu_seconds(server.pid) - server_cpu
         finally:
             server.stdin.close()  # type: ignore[union-attr]
@@ -327,6 +341,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"c/a = {rate_c / rate_a:.2f} (target >= 1.6)")
         if rate_b:
             print(f"c/b = {rate_c / rate_b:.2f}")
+    if shared_run is not None:
+        pages_d, ids_d, active_d, wall_d, per_worker = shared_run
+        label = f"(d) {args.workers or 2} Redis workers, seed to all idle"
+        print(f"{label:<52} {pages_d:>7} {pages_d / active_d:>9.1f}")
+        print(f"(d) pages per worker {per_worker}; seed to last exit {pages_d / wall_d:.1f} pages/s; articles "
+              f"{len(ids_d)} distinct, {sum(1 for n in ids_d.values() if n > 1)} written more than once")
+        if run is not None:
+            print(f"d/c = {(pages_d / active_d) / (run.pages / (run.crawl_seconds or run.seconds)):.2f} "
+                  "((c) by Scrapy elapsed_time_seconds)")
     return 0
 
 
