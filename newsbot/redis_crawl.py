@@ -127,10 +127,12 @@ class RedisScheduler(Scheduler):
         logger.info("redis: shared queue holds %d requests", len(self.queue))
 
     def enqueue_request(self, request: Request) -> bool:
-        """Queue ``request`` unless its fingerprint was seen; seed requests always (their
-        fingerprints recorded, so that links to them are still duplicates)."""
+        """Queue ``request`` unless its fingerprint was seen; seed and start requests always
+        (their fingerprints recorded, so that links to them are still duplicates): a site
+        seeded again is looked at again, also by ``scrapy crawl site -s NEWSBOT_REDIS_URL=...``."""
         seen = self.df.request_seen(request)
-        if seen and not request.dont_filter and not request.meta.get("newsbot_seed"):
+        always = request.meta.get("newsbot_seed") or request.meta.get("is_start_request")
+        if seen and not request.dont_filter and not always:
             self.df.log(request, self.spider)
             return False
         self.queue.push(request)
