@@ -240,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=5000, help="synthetic articles (default 5000)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--bare-pages", action="store_true",
+                        help="articles as bare fixture pages (~15 kB), without the dressing of a real news page")
     parser.add_argument("--workers", type=int, default=None,
                         help="NEWSBOT_EXTRACT_WORKERS for the crawl (default: the setting's default, one per core)")
     parser.add_argument("--extract-sample", type=int, default=2000,
@@ -276,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = args.keep or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        site = build_site(workdir / "site", args.pages, args.seed)
+        site = build_site(workdir / "site", args.pages, args.seed, dressed=not args.bare_pages)
         logger.info("built %d articles + %d other pages in %.1f s (load %s)", len(site.article_paths),
                     len(site.other_html_paths), time.perf_counter() - started, os.getloadavg()[0])
         load_before = os.getloadavg()[0]
