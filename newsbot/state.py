@@ -216,10 +216,6 @@ class StateStore:
         """Stage how many articles a site gave in this run."""
         self._pending_sites[host] = found
 
-    def pending(self) -> int:
-        """Return how many emissions are staged."""
-        return len(self._pending)
-
     def prepare(self, output: str) -> int:
         """Journal the staged emissions as belonging to ``output`` (call just before the
         output file is renamed into place) and return how many were journalled.
