@@ -49,7 +49,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
-from newsbot.state import NEAR_DUPLICATE_BITS, Seen, _bands
+from newsbot.state import NEAR_DUPLICATE_BITS, Seen, StagedWrites, _bands
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -350,7 +350,7 @@ def _band_member(fingerprint: int, key: str) -> str:
     return " ".join(str(b) for b in _bands(fingerprint)) + " " + key
 
 
-class RedisStateStore:
+class RedisStateStore(StagedWrites):
     """The emitted-articles store of a shared crawl: same interface as
     :class:`newsbot.state.StateStore`, plus atomic :meth:`claim`. Writes are staged in
     memory and applied by :meth:`commit`. Runs need no lock (``locking`` is False)."""
@@ -361,9 +361,7 @@ class RedisStateStore:
         self.session = session
         self.db = session.client
         self.path = redacted(session.url)
-        self._pending: dict[str, tuple[str, int, list[str], str | None]] = {}
-        self._pending_validators: dict[str, tuple[str | None, str | None]] = {}
-        self._pending_sites: dict[str, int] = {}
+        super().__init__()
         self._lookups: dict[str, tuple[Seen | None, float]] = {}
 
     @classmethod
@@ -445,19 +443,6 @@ class RedisStateStore:
         neither its key, an alias nor a near-identical body is emitted (an ``update`` may
         replace its own key's older text) or claimed by another live process."""
         return self.session.claim([key, *[a for a in aliases if a != key]], fingerprint, update)
-
-    def stage(self, key: str, url: str, fingerprint: int, aliases: list[str], output: str | None = None) -> None:
-        """Stage an emission; it is stored by the next :meth:`commit`."""
-        self._pending[key] = (url, fingerprint, aliases, output)
-
-    def stage_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        """Stage the HTTP validators of a feed or sitemap response."""
-        if etag or last_modified:
-            self._pending_validators[url] = (etag, last_modified)
-
-    def stage_site(self, host: str, found: int) -> None:
-        """Stage how many articles a site gave in this run."""
-        self._pending_sites[host] = found
 
     def prepare(self, output: str) -> int:
         """Journal the staged emissions with ``output`` and this host (call just before the

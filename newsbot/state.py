@@ -127,7 +127,30 @@ class Seen:
     first_emitted: str
 
 
-class StateStore:
+class StagedWrites:
+    """What a run stages for its store's commit: emissions, feed/sitemap validators, and
+    per-site article counts. Shared by the SQLite and Redis stores."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, tuple[str, int, list[str], str | None]] = {}
+        self._pending_validators: dict[str, tuple[str | None, str | None]] = {}
+        self._pending_sites: dict[str, int] = {}
+
+    def stage(self, key: str, url: str, fingerprint: int, aliases: list[str], output: str | None = None) -> None:
+        """Stage an emission; it is stored by the next :meth:`commit`."""
+        self._pending[key] = (url, fingerprint, aliases, output)
+
+    def stage_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        """Stage the HTTP validators of a feed or sitemap response."""
+        if etag or last_modified:
+            self._pending_validators[url] = (etag, last_modified)
+
+    def stage_site(self, host: str, found: int) -> None:
+        """Stage how many articles a site gave in this run."""
+        self._pending_sites[host] = found
+
+
+class StateStore(StagedWrites):
     """SQLite store of emitted articles, HTTP validators of feeds/sitemaps, and per-site
     results of the last run. Writes are staged in memory and applied by :meth:`commit`."""
 
@@ -155,9 +178,7 @@ class StateStore:
             CREATE TABLE IF NOT EXISTS sites (host TEXT PRIMARY KEY, last_found INTEGER, last_run TEXT);
             """
         )
-        self._pending: dict[str, tuple[str, int, list[str], str | None]] = {}
-        self._pending_validators: dict[str, tuple[str | None, str | None]] = {}
-        self._pending_sites: dict[str, int] = {}
+        super().__init__()
 
     # -- lookups
 
@@ -202,19 +223,6 @@ class StateStore:
         """Return True: the story may be emitted. One process holds the run lock, so there
         is nothing to race with (the Redis store's claim is a real lease)."""
         return True
-
-    def stage(self, key: str, url: str, fingerprint: int, aliases: list[str], output: str | None = None) -> None:
-        """Stage an emission; it is stored by the next :meth:`commit`."""
-        self._pending[key] = (url, fingerprint, aliases, output)
-
-    def stage_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        """Stage the HTTP validators of a feed or sitemap response."""
-        if etag or last_modified:
-            self._pending_validators[url] = (etag, last_modified)
-
-    def stage_site(self, host: str, found: int) -> None:
-        """Stage how many articles a site gave in this run."""
-        self._pending_sites[host] = found
 
     def prepare(self, output: str) -> int:
         """Journal the staged emissions as belonging to ``output`` (call just before the
