@@ -95,9 +95,11 @@ class ExtractPipeline(_StatsPipeline):
     Backpressure: ``process_item`` returns only once its page is extracted, so a page waiting
     for a worker stays in Scrapy's scraper slot, and Scrapy stops taking new requests while
     that slot holds ``SCRAPER_SLOT_MAX_ACTIVE_SIZE`` bytes of responses; the pool sends a
-    worker one page at a time. A page whose worker dies (``newsbot/errors/extract_crash``)
-    or runs past ``NEWSBOT_EXTRACT_TIMEOUT`` (``newsbot/errors/extract_timeout``) is lost
-    with one error line naming it; the worker is replaced and the crawl goes on.
+    worker at most two pages at a time (one running, the next waiting in its pipe). A page
+    whose worker dies (``newsbot/errors/extract_crash``) or runs past
+    ``NEWSBOT_EXTRACT_TIMEOUT`` (``newsbot/errors/extract_timeout``) is lost with one error
+    line naming it; the worker is replaced, the page that waited behind it goes to another
+    worker, and the crawl goes on.
     """
 
     def __init__(self, stats: StatsCollector, min_words: int, workers: int = 0, timeout: float = 0.0,

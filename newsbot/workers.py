@@ -6,7 +6,8 @@ function (``extract_article`` by default) in ``size`` child processes instead, a
 the result back to the asyncio event loop of Scrapy's asyncio reactor, where an
 ``async def process_item`` awaits it.
 
-Each worker is a process of its own with its own pipe, doing one task at a time, so that:
+Each worker is a process of its own with its own pipe, running one task at a time (the
+next one, already sent, waits in its pipe), so that:
 
 * a worker that dies (a segfault in a C extension, the OOM killer) loses only the task it
   was running: that task fails with :class:`WorkerCrashed` and a new worker takes the
@@ -14,13 +15,15 @@ Each worker is a process of its own with its own pipe, doing one task at a time,
   whole pool and fail every task in flight);
 * a task that runs past the time limit fails with :class:`WorkerTimeout`; its worker is
   killed and replaced, and the other workers' tasks are untouched;
+* a task that was waiting behind the lost one had not started: it goes to another worker;
 * an exception raised by the function itself fails that task with :class:`RemoteError`
   (the worker carries on).
 
 Workers are started with the ``spawn`` method: they share no file descriptors, locks or
 threads with the crawling process (forking a process that runs Twisted's thread pool is
-unsafe), and each one imports the function once, then signals it is ready. A task is
-sent to a ready, idle worker only, so sending never blocks the event loop for long.
+unsafe), and each one imports the function once, then signals it is ready. Tasks are
+written to a worker's pipe by a sender thread of its own, so a full pipe never blocks the
+event loop.
 
 Settings read (by :class:`newsbot.pipelines.ExtractPipeline`, which builds the pool):
 
@@ -37,13 +40,15 @@ import importlib
 import importlib.util
 import logging
 import multiprocessing
+import queue
 import re
 import signal
 import sys
+import threading
 import traceback
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -212,16 +217,32 @@ def simhash_fingerprint(body: str) -> int:
 
 
 @dataclass(eq=False)
+class _Task:
+    """One call waiting for its result: the arguments (kept to send it again) and its future."""
+
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    future: asyncio.Future[Any]
+
+
+_STOP = object()  # tells a worker's sender thread to close the connection and end
+
+
+@dataclass(eq=False)
 class _Worker:
-    """One worker process, its end of the pipe, and the task it is running."""
+    """One worker process, its end of the pipe, the thread that writes to it, and the tasks
+    sent to it (the first is running, the others wait in the pipe)."""
 
     process: Any
     conn: Connection
+    outbox: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
+    sender: threading.Thread | None = None
     alive: bool = True
     ready: bool = False
-    future: asyncio.Future[Any] | None = None
+    tasks: deque[_Task] = field(default_factory=deque)
     timer: asyncio.TimerHandle | None = None
     done: int = 0
+    retiring: bool = False
 
 
 class ProcessPool:
@@ -230,30 +251,42 @@ class ProcessPool:
     ``timeout`` (seconds, 0: none) limits one task; ``max_tasks_per_worker`` (0: no limit)
     replaces a worker after that many tasks; ``blocked_imports`` are modules the workers
     must not import and ``finish`` a ``module:function`` applied to each result in the
-    worker (see :func:`_worker_main`). Call :meth:`run` from a coroutine on the loop (Scrapy's asyncio reactor loop); it starts
-    the workers on first use (or call :meth:`start` early). :meth:`close` stops them.
+    worker (see :func:`_worker_main`). ``depth`` is how many tasks a worker holds at once:
+    with 2 (the default) the next task waits in the worker's pipe while it runs one, so the
+    worker starts it the moment it is done instead of idling until the event loop, busy
+    with downloads, hands it one. Tasks are written by one sender thread per worker, so a
+    full pipe never blocks the event loop. A task that was waiting behind one that crashed
+    or timed out its worker was never started: it is sent to another worker, not failed.
+
+    Call :meth:`run` from a coroutine on the loop (Scrapy's asyncio reactor loop); it
+    starts the workers on first use (or call :meth:`start` early). :meth:`close` stops them.
     Not thread-safe: every method must be called from the loop's thread.
     """
 
     def __init__(self, size: int, function_path: str = DEFAULT_FUNCTION, timeout: float = 0.0,
-                 max_tasks_per_worker: int = 0, blocked_imports: tuple[str, ...] = (), finish: str = "") -> None:
+                 max_tasks_per_worker: int = 0, blocked_imports: tuple[str, ...] = (), finish: str = "",
+                 depth: int = 2) -> None:
         if size < 1:
             raise ValueError(f"a process pool needs at least one worker, got {size}")
+        if depth < 1:
+            raise ValueError(f"a worker holds at least one task, got depth {depth}")
         self.size = size
         self.function_path = function_path
         self.timeout = timeout
         self.max_tasks_per_worker = max_tasks_per_worker
         self.blocked_imports = blocked_imports
         self.finish = finish
+        self.depth = depth
         self.crashes = 0
         self.timeouts = 0
         self.tasks = 0
+        self.resent = 0
         self.max_waiting = 0
         self._waiting = 0
         self._context = multiprocessing.get_context("spawn")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._workers: set[_Worker] = set()
-        self._idle: asyncio.Queue[_Worker] | None = None
+        self._idle: asyncio.Queue[_Worker] | None = None  # one entry per free task slot of a worker
         self._broken: str | None = None
         self._closed = False
 
@@ -280,18 +313,19 @@ class ProcessPool:
             worker.alive = False
             if worker.timer is not None:
                 worker.timer.cancel()
-            if worker.future is not None and not worker.future.done():
-                worker.future.set_exception(PoolBroken("the pool was closed"))
-            try:
-                worker.conn.send(None)
-            except (OSError, ValueError):
-                pass
+            for task in worker.tasks:
+                if not task.future.done():
+                    task.future.set_exception(PoolBroken("the pool was closed"))
+            worker.tasks.clear()
+            worker.outbox.put(None)
+            worker.outbox.put(_STOP)
         for worker in workers:
             worker.process.join(timeout=1.0)
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join(timeout=1.0)
-            worker.conn.close()
+            if worker.sender is not None:
+                worker.sender.join(timeout=1.0)
 
     @property
     def pids(self) -> list[int]:
@@ -308,7 +342,15 @@ class ProcessPool:
         the function raised, and :class:`PoolBroken` when no worker can start.
         """
         self.start()
-        assert self._loop is not None and self._idle is not None
+        assert self._loop is not None
+        task = _Task(args, kwargs, self._loop.create_future())
+        await self._dispatch(task)
+        self.tasks += 1
+        return await task.future
+
+    async def _dispatch(self, task: _Task) -> None:
+        """Wait for a worker with a free slot and send it ``task``."""
+        assert self._idle is not None
         self._waiting += 1
         self.max_waiting = max(self.max_waiting, self._waiting)
         try:
@@ -316,20 +358,22 @@ class ProcessPool:
                 if self._broken:
                     raise PoolBroken(self._broken)
                 worker = await self._idle.get()
-                if worker.alive:
+                if worker.alive and not worker.retiring:
                     break
         finally:
             self._waiting -= 1
-        future: asyncio.Future[Any] = self._loop.create_future()
-        worker.future = future
-        if self.timeout > 0:
-            worker.timer = self._loop.call_later(self.timeout, self._on_timeout, worker, future)
+        worker.tasks.append(task)
+        if len(worker.tasks) == 1:
+            self._start_timer(worker)
+        worker.outbox.put((task.args, task.kwargs))
+
+    async def _dispatch_again(self, task: _Task) -> None:
+        """Send a task that never started (its worker died) to another worker."""
         try:
-            worker.conn.send((args, kwargs))
-        except (OSError, ValueError):
-            self._lost(worker, WorkerCrashed(worker.process.exitcode))
-        self.tasks += 1
-        return await future
+            await self._dispatch(task)
+        except Exception as exc:  # noqa: BLE001 - the task's caller gets the reason
+            if not task.future.done():
+                task.future.set_exception(exc)
 
     # -- internals
 
@@ -341,9 +385,50 @@ class ProcessPool:
         process.start()
         child_end.close()
         worker = _Worker(process=process, conn=parent_end)
+        worker.sender = threading.Thread(target=self._send_loop, args=(worker,), name="newsbot-extract-send",
+                                         daemon=True)
+        worker.sender.start()
         self._workers.add(worker)
         self._loop.add_reader(parent_end.fileno(), self._on_readable, worker)
         logger.debug("extraction worker started: pid %s", process.pid)
+
+    def _send_loop(self, worker: _Worker) -> None:
+        """Body of a worker's sender thread: write its messages to the pipe, in order.
+
+        The thread owns the write side: it alone closes the connection (on ``_STOP``), so
+        the descriptor is never reused while a write is still in progress.
+        """
+        loop = self._loop
+        assert loop is not None
+        try:
+            while True:
+                message = worker.outbox.get()
+                if message is _STOP:
+                    return
+                try:
+                    worker.conn.send(message)
+                except (OSError, ValueError):  # the worker is gone: its reader sees EOF too
+                    if message is not None:
+                        try:
+                            loop.call_soon_threadsafe(self._send_failed, worker)
+                        except RuntimeError:  # the event loop is closed: nobody is waiting
+                            pass
+                    while worker.outbox.get() is not _STOP:  # drop what was still to send
+                        pass
+                    return
+        finally:
+            worker.conn.close()
+
+    def _send_failed(self, worker: _Worker) -> None:
+        if worker.alive:
+            worker.process.join(timeout=1.0)
+            self._lost(worker, WorkerCrashed(worker.process.exitcode))
+
+    def _start_timer(self, worker: _Worker) -> None:
+        """Time the worker's running task (the first of its tasks), if there is a limit."""
+        if self.timeout > 0 and worker.tasks:
+            assert self._loop is not None
+            worker.timer = self._loop.call_later(self.timeout, self._on_timeout, worker, worker.tasks[0])
 
     def _on_readable(self, worker: _Worker) -> None:
         try:
@@ -352,10 +437,11 @@ class ProcessPool:
             worker.process.join(timeout=1.0)
             self._lost(worker, WorkerCrashed(worker.process.exitcode))
             return
+        assert self._idle is not None
         if kind == "ready":
             worker.ready = True
-            assert self._idle is not None
-            self._idle.put_nowait(worker)
+            for _ in range(self.depth):
+                self._idle.put_nowait(worker)
             return
         if kind == "failed":
             self._broken = f"extraction workers cannot load {self.function_path}: {payload.strip().splitlines()[-1]}"
@@ -363,25 +449,27 @@ class ProcessPool:
             self._lost(worker, PoolBroken(self._broken), respawn=False)
             self._wake_waiters()
             return
-        future, worker.future = worker.future, None
+        task = worker.tasks.popleft() if worker.tasks else None
         if worker.timer is not None:
             worker.timer.cancel()
             worker.timer = None
-        if future is not None and not future.done():
+        self._start_timer(worker)  # the next task, already in the pipe, starts now
+        if task is not None and not task.future.done():
             if kind == "ok":
-                future.set_result(payload)
+                task.future.set_result(payload)
             else:
-                future.set_exception(RemoteError(*payload))
+                task.future.set_exception(RemoteError(*payload))
         del payload
         worker.done += 1
-        if self.max_tasks_per_worker and worker.done >= self.max_tasks_per_worker:
-            self._retire(worker)
+        if self.max_tasks_per_worker and worker.done + len(worker.tasks) >= self.max_tasks_per_worker:
+            worker.retiring = True  # it gets no more tasks; it goes once the ones it holds are done
+            if not worker.tasks:
+                self._retire(worker)
             return
-        assert self._idle is not None
         self._idle.put_nowait(worker)
 
-    def _on_timeout(self, worker: _Worker, future: asyncio.Future[Any]) -> None:
-        if worker.future is not future or not worker.alive:
+    def _on_timeout(self, worker: _Worker, task: _Task) -> None:
+        if not worker.alive or not worker.tasks or worker.tasks[0] is not task:
             return
         self.timeouts += 1
         worker.process.kill()
@@ -390,7 +478,8 @@ class ProcessPool:
 
     def _lost(self, worker: _Worker, error: BaseException, respawn: bool = True,
               count_crash: bool = True) -> None:
-        """Forget a dead (or killed) worker, fail its task with ``error``, start a new one."""
+        """Forget a dead (or killed) worker, fail its running task with ``error``, send the
+        tasks waiting behind it to other workers, and start a new worker."""
         if not worker.alive:
             return
         worker.alive = False
@@ -403,17 +492,24 @@ class ProcessPool:
         if worker.process.is_alive():
             worker.process.kill()
             worker.process.join(timeout=5.0)
-        worker.conn.close()
-        future, worker.future = worker.future, None
-        if future is not None:
+        worker.outbox.put(_STOP)
+        tasks, worker.tasks = list(worker.tasks), deque()
+        if tasks:
             if count_crash and isinstance(error, WorkerCrashed):
                 self.crashes += 1
-            if not future.done():
-                future.set_exception(error)
+            if not tasks[0].future.done():
+                tasks[0].future.set_exception(error)
         elif isinstance(error, WorkerCrashed):
             logger.warning("idle extraction worker died (%s)", describe_exitcode(worker.process.exitcode))
         if respawn and not self._closed and not self._broken:
             self._spawn()
+        for waiting in tasks[1:]:
+            self.resent += 1
+            if isinstance(error, PoolBroken) or self._closed:
+                if not waiting.future.done():
+                    waiting.future.set_exception(error if isinstance(error, PoolBroken) else PoolBroken("the pool was closed"))
+            else:
+                self._loop.create_task(self._dispatch_again(waiting))
 
     def _retire(self, worker: _Worker) -> None:
         """Replace a worker that has done its share of tasks (bounds per-process memory growth)."""
@@ -421,11 +517,8 @@ class ProcessPool:
         worker.alive = False
         self._loop.remove_reader(worker.conn.fileno())
         self._workers.discard(worker)
-        try:
-            worker.conn.send(None)
-        except (OSError, ValueError):
-            pass
-        worker.conn.close()
+        worker.outbox.put(None)
+        worker.outbox.put(_STOP)
         process = worker.process
         self._loop.call_later(1.0, _reap, process)
         if not self._closed:

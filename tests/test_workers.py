@@ -79,6 +79,42 @@ def test_a_task_past_the_time_limit_is_killed_and_the_others_finish() -> None:
     assert pool.timeouts == 1
 
 
+def test_tasks_waiting_behind_a_crash_or_a_timeout_run_elsewhere() -> None:
+    # one worker holding two tasks: the second waits in the pipe behind the one that kills
+    # (or hangs) the worker; it had not started, so it must run on the replacement
+    page = "<html><body><p>hello</p></body></html>"
+    crashing = ProcessPool(1, f"{HOOKS}:crash_on_marker", depth=2)
+    results = run_pool(crashing, ((page, "http://127.0.0.1/" + CRASH_MARKER), {}),
+                       ((page, "http://127.0.0.1/a"), {}), ((page, "http://127.0.0.1/b"), {}))
+    assert isinstance(results[0], WorkerCrashed)
+    assert [r.url for r in results[1:]] == ["http://127.0.0.1/a", "http://127.0.0.1/b"]
+    assert crashing.crashes == 1 and crashing.resent == 1
+
+    hanging = ProcessPool(1, f"{HOOKS}:sleep", timeout=1.0, depth=2)
+    results = run_pool(hanging, ((3600,), {}), ((0,), {}), ((0.1,), {}))
+    assert isinstance(results[0], WorkerTimeout)
+    assert results[1:] == [0, 0.1]
+    assert hanging.timeouts == 1 and hanging.resent == 1
+
+
+def test_a_worker_is_replaced_after_its_share_of_tasks() -> None:
+    async def main() -> tuple[list[Any], set[int]]:
+        pool = ProcessPool(1, f"{HOOKS}:echo", max_tasks_per_worker=2, depth=2)
+        pids: set[int] = set()
+        try:
+            results = []
+            for i in range(5):
+                results.append(await pool.run(i))
+                pids.update(pool.pids)
+            return results, pids
+        finally:
+            pool.close()
+
+    results, pids = asyncio.run(main())
+    assert results == [0, 1, 2, 3, 4]
+    assert len(pids) == 3  # tasks 1-2, 3-4, 5
+
+
 def test_a_function_that_does_not_import_breaks_the_pool() -> None:
     [error] = run_pool(ProcessPool(1, f"{HOOKS}:no_such_function"), ((1,), {}))
     assert isinstance(error, PoolBroken)
