@@ -297,14 +297,14 @@ def main(argv: list[str] | None = None) -> int:
             run = None
             server_cpu = 0.0
             if "c" not in skip:
-                server_cpu = cpu_seconds(server.pid)
+                server_before = cpu_seconds(server.pid)
                 run = measure_crawl(origin, workdir, settings, args.sample_every)
+                server_cpu = cpu_seconds(server.pid) - server_before  # the server's share of (c) only
             shared_run = None
             if args.redis:  # (d)
                 from bench.redis_throughput import shared
 
                 shared_run = shared(origin, workdir, settings, args.workers or 2, 3.0)
-                server_cpu = cpu_seconds(server.pid) - server_cpu
         finally:
             server.stdin.close()  # type: ignore[union-attr]
             server.wait(timeout=10)
