@@ -685,6 +685,10 @@ class PageMetadata:
             if title and section and title.casefold().endswith(section.casefold()) and len(title) > len(section) + 10:
                 # "Headline - Section" once the site's name is gone
                 title = re.sub(r"\s*[-|–—:\u3163]\s*" + re.escape(section) + r"$", "", title, flags=re.IGNORECASE) or title
+            if title and h1 and len(h1) > len(title) and h1.startswith(title) and _QUOTE_AFTER.match(h1, len(title)):
+                # a declared title cut short at a quotation mark (an unescaped quote ended its
+                # attribute): the visible headline is whole
+                title = strip_site_name(h1, site_name, self.url, h1)
             if title:
                 return title
         return None
@@ -892,6 +896,9 @@ class PageMetadata:
         if og_type and og_type[0] in ("website", "profile", "object") and not self.ld_article:
             return True
         return len(self.tree.xpath("//article")) >= 3
+
+
+_QUOTE_AFTER = re.compile(r"\s*[\"\u201c\u201d\u201e\u00ab\u00bb\u2018\u2019']")
 
 
 def strip_site_name(raw: str | None, site_name: str | None, url: str, h1: str | None = None) -> str | None:
