@@ -59,7 +59,8 @@ logger = logging.getLogger("bench.throughput")
 PYTHON = Path(sys.executable)
 NEWSBOT = PYTHON.parent / "newsbot"
 CONCURRENCY_SETTINGS = ("CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "AUTOTHROTTLE_ENABLED",
-                        "AUTOTHROTTLE_START_DELAY", "AUTOTHROTTLE_TARGET_CONCURRENCY", "DOWNLOAD_DELAY")
+                        "AUTOTHROTTLE_START_DELAY", "AUTOTHROTTLE_TARGET_CONCURRENCY", "DOWNLOAD_DELAY",
+                        "CONCURRENT_ITEMS")
 
 # The project's politeness defaults (AutoThrottle, 4 requests per site) throttle a crawl
 # of one loopback site far below what it can fetch; --as-configured keeps them.

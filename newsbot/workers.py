@@ -46,7 +46,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -182,17 +182,17 @@ def add_fingerprint(result: Any) -> Any:
     return result
 
 
-_LANE = 32  # bits per counter lane: counts of up to 2**32 shingles
-_SPREAD = [sum(((v >> b) & 1) << (_LANE * b) for b in range(8)) for v in range(256)]
+# _BIT_TABLES[k] maps a byte to its bit k (0 or 1), for bytes.translate
+_BIT_TABLES = [bytes((value >> bit) & 1 for value in range(256)) for bit in range(8)]
 
 
 def simhash_fingerprint(body: str) -> int:
-    """Return :func:`newsbot.state.body_fingerprint` of ``body``, computed ~6x faster.
+    """Return :func:`newsbot.state.body_fingerprint` of ``body``, computed ~10x faster.
 
     Same words, shingles and BLAKE2b hashes; but instead of adding +1/-1 to 64 weights per
-    shingle in Python, the hashes' bytes are counted per byte position (``Counter`` over a
-    byte slice) and each byte value's bits are added as 8 counter lanes of one integer. A
-    bit is set when more than half the shingles have it (weight ``2 * count - n > 0``).
+    shingle in Python, the hashes are laid end to end and each bit is counted in C: one
+    column of bytes per byte position, ``translate`` to that bit's 0/1 values, ``count``.
+    A bit is set when more than half the shingles have it (weight ``2 * count - n > 0``).
     ``tests/test_workers.py`` checks that both functions agree.
     """
     from newsbot.state import SIMHASH_BITS, body_fingerprint
@@ -203,15 +203,14 @@ def simhash_fingerprint(body: str) -> int:
     if not words:
         return 0
     blake = hashlib.blake2b
-    digests = b"".join([blake(" ".join(words[i:i + 4]).encode("utf-8"), digest_size=8).digest()
-                        for i in range(max(1, len(words) - 3))])
-    shingles = len(digests) // 8
-    mask = (1 << _LANE) - 1
+    shingles = map(" ".join, zip(words, words[1:], words[2:], words[3:])) if len(words) > 3 else [" ".join(words)]
+    digests = b"".join([blake(shingle.encode("utf-8"), digest_size=8).digest() for shingle in shingles])
+    count = len(digests) // 8
     fingerprint = 0
     for byte in range(8):  # from the least significant byte of the big-endian hashes
-        lanes = sum(count * _SPREAD[value] for value, count in Counter(digests[7 - byte::8]).items())
+        column = digests[7 - byte::8]
         for bit in range(8):
-            if 2 * ((lanes >> (_LANE * bit)) & mask) > shingles:
+            if 2 * column.translate(_BIT_TABLES[bit]).count(1) > count:
                 fingerprint |= 1 << (8 * byte + bit)
     return fingerprint
 

@@ -286,7 +286,13 @@ class SiteSpider(NewsSpider):
                        meta={"depth_links": depth_links, "source_url": url})
 
     def parse_page(self, response: Response) -> Iterator[PageItem | Request]:
-        """Yield the page as a ``PageItem``, feeds it declares, and same-site links to follow."""
+        """Yield feeds the page declares and same-site links to follow, then the page as a
+        ``PageItem``.
+
+        The item comes last: Scrapy handles a callback's output one object at a time
+        (``CONCURRENT_ITEMS``), and the item waits for an extraction worker, which must not
+        hold back the discovery of the pages it links to.
+        """
         if not is_html(response):
             yield from self.page_item(response)
             return
@@ -297,7 +303,6 @@ class SiteSpider(NewsSpider):
         if max_pages and count > max_pages:
             self.crawler.stats.inc_value("newsbot/skipped/max_pages")
             return
-        yield from self.page_item(response)
         depth = response.meta.get("depth_links", 0)
         if depth == 0:
             for href in response.xpath('//link[@rel="alternate"][@href]'):
@@ -305,11 +310,11 @@ class SiteSpider(NewsSpider):
                     feed_url = response.urljoin(href.attrib["href"])
                     if self.on_site(feed_url):
                         yield Request(feed_url, callback=self.parse_feed, errback=self.on_error, priority=8)
-        if depth >= self.follow_depth:
-            return
-        for link in self.link_extractor.extract_links(response):
-            if self.allowed_page(link.url):
-                yield self.page_request(link.url, depth_links=depth + 1)
+        if depth < self.follow_depth:
+            for link in self.link_extractor.extract_links(response):
+                if self.allowed_page(link.url):
+                    yield self.page_request(link.url, depth_links=depth + 1)
+        yield from self.page_item(response)
 
     def check_entities(self, url: str, body: bytes, what: str) -> None:
         """Count and log an XML document that declares entities (they are not expanded)."""
