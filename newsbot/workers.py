@@ -21,9 +21,11 @@ next one, already sent, waits in its pipe), so that:
 
 Workers are started with the ``spawn`` method: they share no file descriptors, locks or
 threads with the crawling process (forking a process that runs Twisted's thread pool is
-unsafe), and each one imports the function once, then signals it is ready. Tasks are
-written to a worker's pipe by a sender thread of its own, so a full pipe never blocks the
-event loop.
+unsafe), and each one imports the function once, then signals it is ready. Each worker has
+two one-way pipes, tasks in and results out. Tasks are written by the event loop itself,
+without blocking: the pipe is enlarged (Linux) so that a page usually goes in one write,
+and what does not fit is written when the pipe has room (``loop.add_writer``). No thread
+of the crawling process ever touches a worker.
 
 Settings read (by :class:`newsbot.pipelines.ExtractPipeline`, which builds the pool):
 
@@ -40,16 +42,17 @@ import importlib
 import importlib.util
 import logging
 import multiprocessing
-import queue
+import os
 import re
 import signal
+import struct
 import sys
-import threading
 import traceback
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -130,8 +133,8 @@ def check_function_path(path: str) -> None:
         raise ImportError(f"no module named {module_name!r} (from {path!r})")
 
 
-def _worker_main(conn: Connection, function_path: str, blocked_imports: tuple[str, ...] = (),
-                 finish_path: str = "") -> None:
+def _worker_main(tasks: Connection, results: Connection, function_path: str,
+                 blocked_imports: tuple[str, ...] = (), finish_path: str = "") -> None:
     """Body of a worker process: load the function, then answer tasks until told to stop.
 
     ``blocked_imports`` are made unimportable first (``import`` raises ``ImportError``), for
@@ -151,12 +154,12 @@ def _worker_main(conn: Connection, function_path: str, blocked_imports: tuple[st
         function = load_function(function_path)
         finish = load_function(finish_path) if finish_path else None
     except BaseException:  # noqa: BLE001 - reported to the parent, which stops the pool
-        conn.send(("failed", traceback.format_exc()))
+        results.send(("failed", traceback.format_exc()))
         return
-    conn.send(("ready", None))
+    results.send(("ready", None))
     while True:
         try:
-            task = conn.recv()
+            task = tasks.recv()
         except (EOFError, OSError):  # the crawling process is gone
             return
         if task is None:
@@ -169,7 +172,7 @@ def _worker_main(conn: Connection, function_path: str, blocked_imports: tuple[st
         except Exception as exc:  # noqa: BLE001 - any failure of one task goes back to the caller
             message = ("error", (f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         del task, args, kwargs
-        conn.send(message)
+        results.send(message)
 
 
 def add_fingerprint(result: Any) -> Any:
@@ -224,18 +227,39 @@ class _Task:
     future: asyncio.Future[Any]
 
 
-_STOP = object()  # tells a worker's sender thread to close the connection and end
+_PIPE_SIZE = 1 << 20  # bytes a task pipe holds (Linux's default ceiling for unprivileged users)
+
+
+def frame(message: Any) -> bytes:
+    """Return ``message`` pickled and framed as ``Connection.recv`` reads it (a 4-byte
+    big-endian length, or -1 and an 8-byte length above 2 GiB, then the pickle)."""
+    payload = ForkingPickler.dumps(message)
+    size = len(payload)
+    header = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
+    return header + payload
+
+
+def _grow_pipe(fd: int) -> None:
+    """Enlarge the pipe of ``fd`` to :data:`_PIPE_SIZE` where the system allows it."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+    except (ImportError, AttributeError, OSError):  # not Linux, or above the system's limit
+        pass
 
 
 @dataclass(eq=False)
 class _Worker:
-    """One worker process, its end of the pipe, the thread that writes to it, and the tasks
-    sent to it (the first is running, the others wait in the pipe)."""
+    """One worker process, the write end of its task pipe (non-blocking) with the bytes
+    still to write, the read end of its result pipe, and the tasks sent to it (the first is
+    running, the others wait in the pipe)."""
 
     process: Any
-    conn: Connection
-    outbox: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
-    sender: threading.Thread | None = None
+    task_fd: int
+    results: Connection | None
+    unsent: bytearray = field(default_factory=bytearray)
+    writing: bool = False  # the loop watches task_fd for room
     alive: bool = True
     ready: bool = False
     tasks: deque[_Task] = field(default_factory=deque)
@@ -253,8 +277,8 @@ class ProcessPool:
     worker (see :func:`_worker_main`). ``depth`` is how many tasks a worker holds at once:
     with 2 (the default) the next task waits in the worker's pipe while it runs one, so the
     worker starts it the moment it is done instead of idling until the event loop, busy
-    with downloads, hands it one. Tasks are written by one sender thread per worker, so a
-    full pipe never blocks the event loop. A task that was waiting behind one that crashed
+    with downloads, hands it one. Tasks are written without blocking (what does not fit in
+    the pipe is written when it has room), so a full pipe never blocks the event loop. A task that was waiting behind one that crashed
     or timed out its worker was never started: it is sent to another worker, not failed.
 
     Call :meth:`run` from a coroutine on the loop (Scrapy's asyncio reactor loop); it
@@ -307,8 +331,6 @@ class ProcessPool:
         self._closed = True
         workers, self._workers = list(self._workers), set()
         for worker in workers:
-            if self._loop is not None and worker.alive:
-                self._loop.remove_reader(worker.conn.fileno())
             worker.alive = False
             if worker.timer is not None:
                 worker.timer.cancel()
@@ -316,15 +338,12 @@ class ProcessPool:
                 if not task.future.done():
                     task.future.set_exception(PoolBroken("the pool was closed"))
             worker.tasks.clear()
-            worker.outbox.put(None)
-            worker.outbox.put(_STOP)
+            self._hang_up(worker, polite=True)
         for worker in workers:
             worker.process.join(timeout=1.0)
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join(timeout=1.0)
-            if worker.sender is not None:
-                worker.sender.join(timeout=1.0)
 
     @property
     def pids(self) -> list[int]:
@@ -364,7 +383,8 @@ class ProcessPool:
         worker.tasks.append(task)
         if len(worker.tasks) == 1:
             self._start_timer(worker)
-        worker.outbox.put((task.args, task.kwargs))
+        worker.unsent += frame((task.args, task.kwargs))
+        self._write(worker)
 
     async def _dispatch_again(self, task: _Task) -> None:
         """Send a task that never started (its worker died) to another worker."""
@@ -378,50 +398,68 @@ class ProcessPool:
 
     def _spawn(self) -> None:
         assert self._loop is not None
-        parent_end, child_end = self._context.Pipe(duplex=True)
-        process = self._context.Process(target=_worker_main, args=(child_end, self.function_path, self.blocked_imports, self.finish),
+        task_reader, task_writer = self._context.Pipe(duplex=False)
+        result_reader, result_writer = self._context.Pipe(duplex=False)
+        process = self._context.Process(target=_worker_main,
+                                        args=(task_reader, result_writer, self.function_path, self.blocked_imports,
+                                              self.finish),
                                         name="newsbot-extract", daemon=True)
         process.start()
-        child_end.close()
-        worker = _Worker(process=process, conn=parent_end)
-        worker.sender = threading.Thread(target=self._send_loop, args=(worker,), name="newsbot-extract-send",
-                                         daemon=True)
-        worker.sender.start()
+        task_reader.close()
+        result_writer.close()
+        task_fd = os.dup(task_writer.fileno())  # a plain descriptor, written without blocking
+        task_writer.close()
+        os.set_blocking(task_fd, False)
+        _grow_pipe(task_fd)
+        _grow_pipe(result_reader.fileno())
+        worker = _Worker(process=process, task_fd=task_fd, results=result_reader)
         self._workers.add(worker)
-        self._loop.add_reader(parent_end.fileno(), self._on_readable, worker)
+        self._loop.add_reader(result_reader.fileno(), self._on_readable, worker)
         logger.debug("extraction worker started: pid %s", process.pid)
 
-    def _send_loop(self, worker: _Worker) -> None:
-        """Body of a worker's sender thread: write its messages to the pipe, in order.
-
-        The thread owns the write side: it alone closes the connection (on ``_STOP``), so
-        the descriptor is never reused while a write is still in progress.
-        """
-        loop = self._loop
-        assert loop is not None
+    def _write(self, worker: _Worker) -> None:
+        """Write what the worker's task pipe has room for; watch the pipe for room while
+        something is left."""
+        assert self._loop is not None
         try:
-            while True:
-                message = worker.outbox.get()
-                if message is _STOP:
-                    return
-                try:
-                    worker.conn.send(message)
-                except (OSError, ValueError):  # the worker is gone: its reader sees EOF too
-                    if message is not None:
-                        try:
-                            loop.call_soon_threadsafe(self._send_failed, worker)
-                        except RuntimeError:  # the event loop is closed: nobody is waiting
-                            pass
-                    while worker.outbox.get() is not _STOP:  # drop what was still to send
-                        pass
-                    return
-        finally:
-            worker.conn.close()
+            while worker.unsent:
+                written = os.write(worker.task_fd, worker.unsent)
+                del worker.unsent[:written]
+        except BlockingIOError:
+            if not worker.writing:
+                self._loop.add_writer(worker.task_fd, self._write, worker)
+                worker.writing = True
+            return
+        except OSError:  # the worker is gone (EPIPE): its result pipe reports it too
+            worker.unsent.clear()
+            if worker.alive:
+                worker.process.join(timeout=1.0)
+                self._lost(worker, WorkerCrashed(worker.process.exitcode))
+            return
+        if worker.writing:
+            self._loop.remove_writer(worker.task_fd)
+            worker.writing = False
 
-    def _send_failed(self, worker: _Worker) -> None:
-        if worker.alive:
-            worker.process.join(timeout=1.0)
-            self._lost(worker, WorkerCrashed(worker.process.exitcode))
+    def _hang_up(self, worker: _Worker, polite: bool) -> None:
+        """Stop watching the worker's pipes and close them; ``polite``: first ask it to stop
+        (a ``None`` task, if the pipe has room for it)."""
+        assert self._loop is not None
+        if worker.writing:
+            self._loop.remove_writer(worker.task_fd)
+            worker.writing = False
+        if worker.results is not None:
+            self._loop.remove_reader(worker.results.fileno())
+            worker.results.close()
+            worker.results = None
+        if worker.task_fd >= 0:
+            if polite and not worker.unsent:
+                try:
+                    os.write(worker.task_fd, frame(None))
+                except OSError:  # full or gone: it is killed after a second
+                    pass
+            worker.unsent.clear()
+            os.close(worker.task_fd)
+            worker.task_fd = -1
 
     def _start_timer(self, worker: _Worker) -> None:
         """Time the worker's running task (the first of its tasks), if there is a limit."""
@@ -430,8 +468,9 @@ class ProcessPool:
             worker.timer = self._loop.call_later(self.timeout, self._on_timeout, worker, worker.tasks[0])
 
     def _on_readable(self, worker: _Worker) -> None:
+        assert worker.results is not None
         try:
-            kind, payload = worker.conn.recv()
+            kind, payload = worker.results.recv()
         except Exception:  # noqa: BLE001 - EOF (the worker died) or an answer that does not unpickle
             worker.process.join(timeout=1.0)
             self._lost(worker, WorkerCrashed(worker.process.exitcode))
@@ -483,7 +522,7 @@ class ProcessPool:
             return
         worker.alive = False
         assert self._loop is not None
-        self._loop.remove_reader(worker.conn.fileno())
+        self._hang_up(worker, polite=False)
         self._workers.discard(worker)
         if worker.timer is not None:
             worker.timer.cancel()
@@ -491,7 +530,6 @@ class ProcessPool:
         if worker.process.is_alive():
             worker.process.kill()
             worker.process.join(timeout=5.0)
-        worker.outbox.put(_STOP)
         tasks, worker.tasks = list(worker.tasks), deque()
         if tasks:
             if count_crash and isinstance(error, WorkerCrashed):
@@ -514,10 +552,8 @@ class ProcessPool:
         """Replace a worker that has done its share of tasks (bounds per-process memory growth)."""
         assert self._loop is not None
         worker.alive = False
-        self._loop.remove_reader(worker.conn.fileno())
+        self._hang_up(worker, polite=True)
         self._workers.discard(worker)
-        worker.outbox.put(None)
-        worker.outbox.put(_STOP)
         process = worker.process
         self._loop.call_later(1.0, _reap, process)
         if not self._closed:
@@ -527,7 +563,7 @@ class ProcessPool:
         """Let every ``run`` blocked on an idle worker see that the pool is broken."""
         assert self._idle is not None
         for _ in range(self._waiting):
-            self._idle.put_nowait(_Worker(process=None, conn=None, alive=False))  # type: ignore[arg-type]
+            self._idle.put_nowait(_Worker(process=None, task_fd=-1, results=None, alive=False))
 
 
 def _reap(process: Any) -> None:
