@@ -40,3 +40,20 @@ def test_bad_records_name_the_field() -> None:
         assert errors and errors[0].startswith(key), (key, errors)
     missing = {k: v for k, v in GOOD.items() if k != "body"}
     assert any("body" in e for e in record_errors(missing))
+
+
+def test_quick_check_never_passes_what_jsonschema_refuses() -> None:
+    # record_errors trusts the compiled check when it passes a record: it must be the stricter
+    validator = Draft202012Validator(article_schema())
+    variants = {
+        "word_count": [True, 1.0, 0, -3, "2", None], "title": ["", None, 5], "authors": [[""], "x", [None], []],
+        "language": ["en\n", "EN", "eng", None], "id": ["0" * 20 + "\n", "0" * 19, "g" * 20],
+        "published": ["2026-01-01\n", "2026-01-01T10:00", "2026-01-01T10:00:00Z", "now", None],
+        "url": ["http://a b/", "ftp://x/", "https://x/\u00e9", 7], "tags": [[1], ["a"], "a"],
+        "fetched_at": ["2026-01-01T00:00:00.5+00:00", "2026-01-01T00:00:00+01:00"],
+    }
+    for key, values in variants.items():
+        for value in values:
+            record = copy.deepcopy(GOOD)
+            record[key] = value
+            assert (record_errors(record) == []) == validator.is_valid(record), (key, value)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 
 
@@ -23,10 +25,27 @@ def article_validator() -> Draft202012Validator:
     return Draft202012Validator(article_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+@lru_cache(maxsize=1)
+def _quick_check() -> Callable[[dict[str, Any]], Any]:
+    """Return the schema compiled to Python by fastjsonschema (raises on an invalid record)."""
+    return fastjsonschema.compile(article_schema())
+
+
 def record_errors(record: dict[str, Any]) -> list[str]:
-    """Return the schema violations of ``record`` as one-line messages (empty when valid)."""
+    """Return the schema violations of ``record`` as one-line messages (empty when valid).
+
+    The verdict is jsonschema's (draft 2020-12). A record the compiled check passes is
+    valid for jsonschema too (that check is the stricter: it also checks ``uri`` formats,
+    and ``$`` does not match before a final newline), and it is ten times faster; only a
+    record it refuses is looked at by jsonschema, which may still find it valid.
+    """
+    try:
+        _quick_check()(record)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass
     validator = article_validator()
-    if validator.is_valid(record):  # five times cheaper than collecting errors; most records are valid
+    if validator.is_valid(record):
         return []
     return [
         f"{'/'.join(str(p) for p in err.absolute_path) or '<record>'}: {err.message}"
