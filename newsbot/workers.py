@@ -278,8 +278,9 @@ class ProcessPool:
     with 2 (the default) the next task waits in the worker's pipe while it runs one, so the
     worker starts it the moment it is done instead of idling until the event loop, busy
     with downloads, hands it one. Tasks are written without blocking (what does not fit in
-    the pipe is written when it has room), so a full pipe never blocks the event loop. A task that was waiting behind one that crashed
-    or timed out its worker was never started: it is sent to another worker, not failed.
+    the pipe is written when it has room), so a full pipe never blocks the event loop. A
+    task that was waiting behind one that crashed or timed out its worker was never
+    started: it is sent to another worker, not failed.
 
     Call :meth:`run` from a coroutine on the loop (Scrapy's asyncio reactor loop); it
     starts the workers on first use (or call :meth:`start` early). :meth:`close` stops them.

@@ -47,6 +47,13 @@ def test_pool_returns_results_and_remote_errors() -> None:
     assert "ValueError: boom" in str(error)
 
 
+def test_pages_larger_than_the_pipe_go_through_whole() -> None:
+    # 5 MB each way: the task is written in parts as the worker reads (add_writer), in order
+    big = "é" * 2_500_000
+    results = run_pool(ProcessPool(1, f"{HOOKS}:echo"), (((big, 1),), {}), (((big[:10], 2),), {}), (((big, 3),), {}))
+    assert results == [(big, 1), (big[:10], 2), (big, 3)]
+
+
 def test_a_dead_worker_loses_its_task_only() -> None:
     pool = ProcessPool(2, f"{HOOKS}:exit_now")
     results = run_pool(pool, ((3,), {}))
