@@ -133,6 +133,8 @@ def failed_sites(stats: dict[str, Any], homes: list[str]) -> list[str]:
 def _crawl_exit_code(stats: dict[str, Any], sites: list[str]) -> int:
     if stats.get("newsbot/locked"):
         return EXIT_LOCKED
+    if stats.get("finish_reason") == "extract_broken":  # the run was cut short
+        return EXIT_FAILURES
     return EXIT_FAILURES if failed_sites(stats, sites) else EXIT_OK
 
 

@@ -14,11 +14,14 @@ Stats written:
   ``too_short``, ``no_text``, ``invalid_record``, ``duplicate``, ...);
 * ``newsbot/errors/extract_crash``, ``newsbot/errors/extract_timeout``: pages lost because
   their extraction worker died or ran past the time limit;
+* ``newsbot/errors/extract_broken``: pages no extraction worker could take because workers
+  cannot start at all (the crawl is then closed, finish reason ``extract_broken``);
 * ``newsbot/site/<host>/pages``, ``.../articles``, ``.../dropped/<reason>``: the same per site.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from datetime import datetime, timedelta, timezone
@@ -34,6 +37,7 @@ from newsbot.schema import record_errors
 from newsbot.state import NEAR_DUPLICATE_BITS, FingerprintIndex, body_fingerprint, url_key
 from newsbot.workers import (
     DEFAULT_FUNCTION,
+    PoolBroken,
     ProcessPool,
     WorkerCrashed,
     WorkerTimeout,
@@ -99,7 +103,9 @@ class ExtractPipeline(_StatsPipeline):
     whose worker dies (``newsbot/errors/extract_crash``) or runs past
     ``NEWSBOT_EXTRACT_TIMEOUT`` (``newsbot/errors/extract_timeout``) is lost with one error
     line naming it; the worker is replaced, the page that waited behind it goes to another
-    worker, and the crawl goes on.
+    worker, and the crawl goes on. When workers cannot start at all (the function does not
+    import, or they die before they are ready), one error line says why and the crawl is
+    closed (finish reason ``extract_broken``); what was written stays written.
     """
 
     def __init__(self, stats: StatsCollector, min_words: int, workers: int = 0, timeout: float = 0.0,
@@ -109,6 +115,8 @@ class ExtractPipeline(_StatsPipeline):
         self.function_path = function
         self.pool: ProcessPool | None = None
         self.function: Callable[..., Article] | None = None
+        self.crawler: Crawler | None = None
+        self._closing: asyncio.Future[None] | None = None
         if workers > 1:  # the crawling process never imports the extraction code
             check_function_path(function)
             self.pool = ProcessPool(workers, function, timeout,
@@ -134,6 +142,7 @@ class ExtractPipeline(_StatsPipeline):
             )
         except (ValueError, ImportError, AttributeError) as exc:
             raise ValueError(f"extraction settings: {exc}") from exc
+        pipeline.crawler = crawler
         crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -171,6 +180,8 @@ class ExtractPipeline(_StatsPipeline):
                 raise self.lost("extract_crash", item.url, str(exc)) from None
             except WorkerTimeout as exc:
                 raise self.lost("extract_timeout", item.url, str(exc)) from None
+            except PoolBroken as exc:
+                raise self.broken(item.url, str(exc)) from None
         article.source_url = item.url
         article.fetched_at = item.fetched_at
         return article
@@ -183,6 +194,18 @@ class ExtractPipeline(_StatsPipeline):
         # the error line above is the page's one line; the log formatter's "dropped" line
         # is at DEBUG
         return DropItem(f"{kind}: {url}", log_level="DEBUG")
+
+
+    def broken(self, url: str, reason: str) -> DropItem:
+        """Count a page that no extraction worker can take; the first one logs why and
+        closes the crawl. Return the exception to raise."""
+        self.stats.inc_value("newsbot/errors/extract_broken")
+        self.stats.inc_value(f"newsbot/site/{site_of(url)}/errors/extract_broken")
+        engine = getattr(self.crawler, "engine", None)
+        if self._closing is None and engine is not None:
+            logger.error("extraction cannot run: %s; closing the crawl", reason)
+            self._closing = asyncio.ensure_future(engine.close_spider_async(reason="extract_broken"))
+        return DropItem(f"extract_broken: {url}", log_level="DEBUG")
 
 
 class ValidatePipeline(_StatsPipeline):

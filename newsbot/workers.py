@@ -88,7 +88,11 @@ class RemoteError(Exception):
 
 
 class PoolBroken(Exception):
-    """Workers cannot start (the function does not import in a fresh process)."""
+    """Workers cannot start (the function does not import in a fresh process, or
+    :data:`MAX_START_FAILURES` workers in a row died before they were ready)."""
+
+
+MAX_START_FAILURES = 3
 
 
 def describe_exitcode(exitcode: int | None) -> str:
@@ -312,6 +316,7 @@ class ProcessPool:
         self._workers: set[_Worker] = set()
         self._idle: asyncio.Queue[_Worker] | None = None  # one entry per free task slot of a worker
         self._broken: str | None = None
+        self._start_failures = 0  # workers in a row that died before they were ready
         self._closed = False
 
     # -- life cycle
@@ -479,6 +484,7 @@ class ProcessPool:
         assert self._idle is not None
         if kind == "ready":
             worker.ready = True
+            self._start_failures = 0
             for _ in range(self.depth):
                 self._idle.put_nowait(worker)
             return
@@ -537,6 +543,15 @@ class ProcessPool:
                 self.crashes += 1
             if not tasks[0].future.done():
                 tasks[0].future.set_exception(error)
+        elif isinstance(error, WorkerCrashed) and not worker.ready and not self._closed:
+            # a worker that cannot even start would otherwise be replaced forever
+            self._start_failures += 1
+            logger.warning("extraction worker died before it was ready (%s)", describe_exitcode(worker.process.exitcode))
+            if self._start_failures >= MAX_START_FAILURES and not self._broken:
+                self._broken = (f"extraction workers die before they are ready ({self._start_failures} in a row, "
+                                f"the last with {describe_exitcode(worker.process.exitcode)})")
+                logger.error("%s", self._broken)
+                self._wake_waiters()
         elif isinstance(error, WorkerCrashed):
             logger.warning("idle extraction worker died (%s)", describe_exitcode(worker.process.exitcode))
         if respawn and not self._closed and not self._broken:

@@ -127,6 +127,19 @@ def test_a_function_that_does_not_import_breaks_the_pool() -> None:
     assert isinstance(error, PoolBroken)
 
 
+def test_workers_that_die_before_they_are_ready_break_the_pool() -> None:
+    async def main() -> Any:
+        pool = ProcessPool(2, "tests.dying_module:extract")
+        try:
+            return await asyncio.wait_for(asyncio.gather(pool.run(1), pool.run(2), return_exceptions=True), 60)
+        finally:
+            pool.close()
+
+    errors = asyncio.run(main())
+    assert all(isinstance(e, PoolBroken) for e in errors), errors
+    assert "die before they are ready (3 in a row, the last with exit code 3)" in str(errors[0])
+
+
 # -- real crawls of the fixture site
 
 
@@ -173,6 +186,17 @@ def test_a_page_past_the_time_limit_is_lost_alone(fixture_site: FixtureServer, i
     lost_page_run(fixture_site, in_process, {"NEWSBOT_EXTRACT_FUNCTION": f"{HOOKS}:hang_on_marker",
                                              "NEWSBOT_EXTRACT_TIMEOUT": 3},
                   HANG_MARKER, "extract_timeout")
+
+
+def test_workers_that_cannot_start_close_the_crawl_with_one_line(fixture_site: FixtureServer) -> None:
+    result = crawl("site", {"NEWSBOT_EXTRACT_WORKERS": 2, "NEWSBOT_EXTRACT_FUNCTION": "tests.dying_module:extract"},
+                   url=fixture_site.url("/"), timeout=120)
+    assert result.stats["finish_reason"] == "extract_broken"
+    assert result.items == []
+    assert result.stat("newsbot/errors/extract_broken") >= 1
+    assert result.stat("newsbot/site/127.0.0.1/errors/extract_broken") >= 1
+    errors = [line for line in result.log if line.startswith("ERROR") and "extraction cannot run" in line]
+    assert len(errors) == 1 and "die before they are ready" in errors[0]
 
 
 def test_drop_level_honours_the_exception() -> None:
