@@ -195,7 +195,6 @@ class ExtractPipeline(_StatsPipeline):
         # is at DEBUG
         return DropItem(f"{kind}: {url}", log_level="DEBUG")
 
-
     def broken(self, url: str, reason: str) -> DropItem:
         """Count a page that no extraction worker can take; the first one logs why and
         closes the crawl. Return the exception to raise."""
