@@ -2,25 +2,121 @@
 
     python bench/serve_site.py ROOT
 
-Prints the origin (``http://127.0.0.1:PORT``) as its first line of standard output. Uses
-:class:`newsbot.fixture_server.FixtureServer`, so ``__ORIGIN__`` in files is replaced.
+Prints the origin (``http://127.0.0.1:PORT``) as its first line of standard output. Serves
+the folder as :class:`newsbot.fixture_server.FixtureServer` does (``/a/`` from
+``a/index.html``, ``404.html`` for a missing path, ``__ORIGIN__`` in text files replaced,
+an ``ETag`` and 304 for a matching ``If-None-Match``), but on asyncio with the least HTTP
+it takes: the benchmark's server shares the crawler's cores, and a real crawl's servers
+are elsewhere, so it should cost the machine as little as it can. The ETag comes from the
+file's size and modification time, as a static web server's does, not from a hash of the
+body.
 """
 
 from __future__ import annotations
 
+import asyncio
+import mimetypes
 import sys
+import threading
 from pathlib import Path
+from posixpath import normpath
+from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from newsbot.fixture_server import FixtureServer  # noqa: E402
+from newsbot.fixture_server import ORIGIN_PLACEHOLDER  # noqa: E402
+
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".json": "application/json",
+}
+_REASONS = {200: "OK", 304: "Not Modified", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+
+
+class StaticSite:
+    """Resolves request paths to ``(status, body, content type, etag)`` for one folder."""
+
+    def __init__(self, root: Path, origin: str) -> None:
+        self.root = root
+        self.origin = origin.encode("ascii")
+
+    def resolve(self, target: str) -> tuple[int, bytes, str, str]:
+        """Return the response for a request target (a path with an optional query)."""
+        path = unquote(urlsplit(target).path) or "/"
+        clean = normpath("/" + path.lstrip("/")).lstrip("/")
+        file = self.root / clean
+        if path.endswith("/") or file.is_dir():
+            file = file / "index.html"
+        status = 200
+        if clean.startswith("..") or not file.is_file():
+            status, file = 404, self.root / "404.html"
+        stat = file.stat()
+        content_type = _TYPES.get(file.suffix.lower()) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        body = file.read_bytes()
+        if content_type.startswith(("text/", "application/xml", "application/json")):
+            body = body.replace(ORIGIN_PLACEHOLDER, self.origin)
+        return status, body, content_type, f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+
+
+async def _serve_connection(site: StaticSite, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Answer the requests of one keep-alive connection until the client closes it."""
+    try:
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+                return
+            request_line, *lines = head.decode("latin-1").split("\r\n")
+            parts = request_line.split(" ")
+            headers = {}
+            for line in lines:
+                name, sep, value = line.partition(":")
+                if sep:
+                    headers[name.strip().lower()] = value.strip()
+            if len(parts) != 3 or parts[0] not in ("GET", "HEAD"):
+                writer.write(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                await writer.drain()
+                return
+            status, body, content_type, etag = site.resolve(parts[1])
+            if status == 200 and etag in headers.get("if-none-match", ""):
+                status, body = 304, b""
+            head_out = (f"HTTP/1.1 {status} {_REASONS[status]}\r\nContent-Type: {content_type}\r\n"
+                        f"Content-Length: {len(body)}\r\nETag: {etag}\r\n\r\n").encode("latin-1")
+            writer.write(head_out if parts[0] == "HEAD" else head_out + body)
+            await writer.drain()
+            if headers.get("connection", "").lower() == "close":
+                return
+    finally:
+        writer.close()
+
+
+async def serve(root: Path) -> None:
+    """Serve ``root`` on a free loopback port until standard input reaches end of file."""
+    loop = asyncio.get_running_loop()
+    done = asyncio.Event()
+    site = StaticSite(root, "")
+    server = await asyncio.start_server(lambda r, w: _serve_connection(site, r, w), "127.0.0.1", 0, backlog=256)
+    port = server.sockets[0].getsockname()[1]
+    site.origin = f"http://127.0.0.1:{port}".encode("ascii")
+    print(site.origin.decode("ascii"), flush=True)
+
+    def wait_for_eof() -> None:
+        sys.stdin.read()
+        loop.call_soon_threadsafe(done.set)
+
+    threading.Thread(target=wait_for_eof, daemon=True).start()
+    async with server:
+        await done.wait()
 
 
 def main() -> int:
     """Serve ``sys.argv[1]`` until standard input reaches end of file; return 0."""
-    with FixtureServer(Path(sys.argv[1])) as server:
-        print(server.origin, flush=True)
-        sys.stdin.read()
+    root = Path(sys.argv[1])
+    if not (root / "index.html").is_file():
+        sys.exit(f"serve_site.py: no site at {root} (expected {root / 'index.html'})")
+    asyncio.run(serve(root))
     return 0
 
 
