@@ -15,49 +15,32 @@ body.
 from __future__ import annotations
 
 import asyncio
-import mimetypes
 import sys
 import threading
 from pathlib import Path
-from posixpath import normpath
-from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from newsbot.fixture_server import ORIGIN_PLACEHOLDER  # noqa: E402
+from newsbot.fixture_server import content_type_of, fill_origin, site_file  # noqa: E402
 
-_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".xml": "application/xml; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-    ".json": "application/json",
-}
-_REASONS = {200: "OK", 304: "Not Modified", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+_REASONS = {200: "OK", 304: "Not Modified", 404: "Not Found"}
 
 
 class StaticSite:
-    """Resolves request paths to ``(status, body, content type, etag)`` for one folder."""
+    """Resolves request paths to ``(status, body, content type, etag)`` for one folder,
+    as :class:`newsbot.fixture_server.FixtureServer` does."""
 
     def __init__(self, root: Path, origin: str) -> None:
         self.root = root
-        self.origin = origin.encode("ascii")
+        self.origin = origin
 
     def resolve(self, target: str) -> tuple[int, bytes, str, str]:
         """Return the response for a request target (a path with an optional query)."""
-        path = unquote(urlsplit(target).path) or "/"
-        clean = normpath("/" + path.lstrip("/")).lstrip("/")
-        file = self.root / clean
-        if path.endswith("/") or file.is_dir():
-            file = file / "index.html"
-        status = 200
-        if clean.startswith("..") or not file.is_file():
-            status, file = 404, self.root / "404.html"
+        status, file = site_file(self.root, target)
         stat = file.stat()
-        content_type = _TYPES.get(file.suffix.lower()) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        body = file.read_bytes()
-        if content_type.startswith(("text/", "application/xml", "application/json")):
-            body = body.replace(ORIGIN_PLACEHOLDER, self.origin)
-        return status, body, content_type, f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+        content_type = content_type_of(file)
+        body = fill_origin(file.read_bytes(), content_type, self.origin)
+        return int(status), body, content_type, f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
 
 
 async def _serve_connection(site: StaticSite, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -99,8 +82,8 @@ async def serve(root: Path) -> None:
     site = StaticSite(root, "")
     server = await asyncio.start_server(lambda r, w: _serve_connection(site, r, w), "127.0.0.1", 0, backlog=256)
     port = server.sockets[0].getsockname()[1]
-    site.origin = f"http://127.0.0.1:{port}".encode("ascii")
-    print(site.origin.decode("ascii"), flush=True)
+    site.origin = f"http://127.0.0.1:{port}"
+    print(site.origin, flush=True)
 
     def wait_for_eof() -> None:
         sys.stdin.read()

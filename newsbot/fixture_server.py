@@ -43,6 +43,32 @@ class _QuietServer(ThreadingHTTPServer):
         logger.debug("fixture server: client %s went away", client_address, exc_info=True)
 
 
+def site_file(root: Path, raw_path: str) -> tuple[int, Path]:
+    """Return ``(status, file)`` serving a request path from the site folder ``root``:
+    ``/a/b/`` is ``a/b/index.html``; a missing file (or a path out of ``root``) is
+    ``404.html`` with status 404."""
+    path = unquote(urlsplit(raw_path).path) or "/"
+    clean = normpath("/" + path.lstrip("/")).lstrip("/")
+    target = root / clean
+    if path.endswith("/") or target.is_dir():
+        target = target / "index.html"
+    if clean.startswith("..") or not target.is_file():
+        return HTTPStatus.NOT_FOUND, root / "404.html"
+    return HTTPStatus.OK, target
+
+
+def content_type_of(file: Path) -> str:
+    """Return the Content-Type a site file is served with."""
+    return _TEXT_TYPES.get(file.suffix.lower()) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+
+
+def fill_origin(body: bytes, content_type: str, origin: str) -> bytes:
+    """Return ``body`` with ``__ORIGIN__`` replaced by ``origin`` when it is a text type."""
+    if content_type.startswith(("text/", "application/xml", "application/json")):
+        return body.replace(ORIGIN_PLACEHOLDER, origin.encode("ascii"))
+    return body
+
+
 class FixtureServer:
     """Serves a static site folder on ``127.0.0.1`` in a background thread.
 
@@ -101,21 +127,10 @@ class FixtureServer:
             self.hits[path] = self.hits.get(path, 0) + 1
             extra = self.extra.get(path)
         if extra is not None:
-            return HTTPStatus.OK, self._fill(extra[0], extra[1]), extra[1]
-        clean = normpath("/" + path.lstrip("/")).lstrip("/")
-        target = self.root / clean
-        if path.endswith("/") or target.is_dir():
-            target = target / "index.html"
-        if clean.startswith("..") or not target.is_file():
-            return HTTPStatus.NOT_FOUND, self._fill((self.root / "404.html").read_bytes(), "text/html"), _TEXT_TYPES[".html"]
-        suffix = target.suffix.lower()
-        content_type = _TEXT_TYPES.get(suffix) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        return HTTPStatus.OK, self._fill(target.read_bytes(), content_type), content_type
-
-    def _fill(self, body: bytes, content_type: str) -> bytes:
-        if content_type.startswith(("text/", "application/xml", "application/json")):
-            return body.replace(ORIGIN_PLACEHOLDER, self.origin.encode("ascii"))
-        return body
+            return HTTPStatus.OK, fill_origin(extra[0], extra[1], self.origin), extra[1]
+        status, target = site_file(self.root, raw_path)
+        content_type = content_type_of(target)
+        return status, fill_origin(target.read_bytes(), content_type, self.origin), content_type
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
