@@ -79,10 +79,10 @@ async def serve(root: Path) -> None:
     """Serve ``root`` on a free loopback port until standard input reaches end of file."""
     loop = asyncio.get_running_loop()
     done = asyncio.Event()
-    site = StaticSite(root, "")
+    # the port, and so the origin written into pages, is known once the server listens;
+    # connections reach the handler only after that
     server = await asyncio.start_server(lambda r, w: _serve_connection(site, r, w), "127.0.0.1", 0, backlog=256)
-    port = server.sockets[0].getsockname()[1]
-    site.origin = f"http://127.0.0.1:{port}"
+    site = StaticSite(root, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
     print(site.origin, flush=True)
 
     def wait_for_eof() -> None:
