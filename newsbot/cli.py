@@ -69,6 +69,9 @@ def run_crawl(spider: str | type, output: str | None, settings: Any, **spider_kw
         settings.set("FEEDS", {feed_uri(output): {"format": "jsonl", "overwrite": True, "encoding": "utf-8"}},
                      priority="cmdline")
     process = CrawlerProcess(settings)
+    # Scrapy leaves the root logger at NOTSET and filters in its handler, so each debug
+    # call of the crawl (a few per page) would build a record only for it to be dropped.
+    logging.root.setLevel(settings.get("LOG_LEVEL"))
     crawler = process.create_crawler(spider)
     process.crawl(crawler, **spider_kwargs)
     process.start()

@@ -13,7 +13,7 @@ import hashlib
 import html
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urljoin
@@ -38,6 +38,9 @@ class PageItem:
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
     html: str = ""
+    # the body when ``html`` is exactly its UTF-8 decoding (a BOM dropped), else empty: the
+    # extraction pool sends these bytes, a copy, instead of encoding ``html`` again
+    utf8: bytes = b""
     fetched_at: str = ""
 
 
@@ -74,8 +77,9 @@ class Article:
 
     def record(self) -> dict[str, Any]:
         """Return the record fields (no ``drop_reason``) as a plain dict, in schema order."""
-        data = asdict(self)
-        return {name: data[name] for name in RECORD_FIELDS}
+        # not dataclasses.asdict: it deep-copies field by field, slower than the check it feeds
+        return {name: list(value) if isinstance(value := getattr(self, name), list) else value
+                for name in RECORD_FIELDS}
 
 
 ARTICLE_FIELDS = frozenset(f.name for f in fields(Article))

@@ -25,6 +25,7 @@ import asyncio
 import logging
 import os
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -39,6 +40,7 @@ from newsbot.workers import (
     DEFAULT_FUNCTION,
     PoolBroken,
     ProcessPool,
+    Utf8Text,
     WorkerCrashed,
     WorkerTimeout,
     check_function_path,
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+@lru_cache(maxsize=4096)  # asked several times per page (stats keys, dedup)
 def site_of(url: str) -> str:
     """Return the host of ``url`` without a leading ``www.``, the per-site stats key."""
     host = (urlsplit(url).hostname or "unknown").lower()
@@ -175,7 +178,8 @@ class ExtractPipeline(_StatsPipeline):
         else:
             assert self.pool is not None
             try:
-                article = await self.pool.run(item.html, url, min_words=self.min_words)
+                html = Utf8Text(item.utf8) if item.utf8 else item.html  # the worker gets item.html either way
+                article = await self.pool.run(html, url, min_words=self.min_words)
             except WorkerCrashed as exc:
                 raise self.lost("extract_crash", item.url, str(exc)) from None
             except WorkerTimeout as exc:

@@ -24,6 +24,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -47,6 +48,7 @@ _AMP_PARAMS = {"amp", "outputtype", "print", "output", "view", "format"}
 _TRACKING = {p.lower() for p in TRACKING_PARAMS}
 
 
+@lru_cache(maxsize=4096)  # asked several times per page (stats keys, dedup)
 def url_key(url: str) -> str:
     """Return the key that all URL variants of one story share: host without ``www.`` and
     without scheme, path without AMP/print suffixes or a trailing slash, and the query

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from w3lib.url import safe_url_string, url_query_cleaner
@@ -47,6 +48,7 @@ def url_problem(line: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # asked several times per page (stats keys, dedup)
 def host_of(url: str) -> str:
     """Return the lower-case host of ``url`` without ``www.``."""
     host = (urlsplit(url).hostname or "").lower()

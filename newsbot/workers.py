@@ -234,13 +234,32 @@ class _Task:
 _PIPE_SIZE = 1 << 20  # bytes a task pipe holds (Linux's default ceiling for unprivileged users)
 
 
-def frame(message: Any) -> bytes:
-    """Return ``message`` pickled and framed as ``Connection.recv`` reads it (a 4-byte
-    big-endian length, or -1 and an 8-byte length above 2 GiB, then the pickle)."""
+class Utf8Text:
+    """Text for a worker, held as the UTF-8 bytes it was decoded from (a leading BOM is
+    dropped): it pickles as those bytes, a copy, where a ``str`` would be encoded again,
+    and unpickles in the worker as the ``str`` itself, so the function receives text."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __reduce__(self) -> tuple[type[str], tuple[bytes, str]]:
+        return str, (self.data, "utf-8-sig")
+
+
+def frame_parts(message: Any) -> tuple[bytes, bytes]:
+    """Return ``message`` pickled and framed as ``Connection.recv`` reads it, as the header
+    (a 4-byte big-endian length, or -1 and an 8-byte length above 2 GiB) and the pickle."""
     payload = ForkingPickler.dumps(message)
     size = len(payload)
     header = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
-    return header + payload
+    return header, payload
+
+
+def frame(message: Any) -> bytes:
+    """Return ``message`` pickled and framed as ``Connection.recv`` reads it."""
+    return b"".join(frame_parts(message))
 
 
 def _grow_pipe(fd: int) -> None:
@@ -389,8 +408,7 @@ class ProcessPool:
         worker.tasks.append(task)
         if len(worker.tasks) == 1:
             self._start_timer(worker)
-        worker.unsent += frame((task.args, task.kwargs))
-        self._write(worker)
+        self._send(worker, *frame_parts((task.args, task.kwargs)))
 
     async def _dispatch_again(self, task: _Task) -> None:
         """Send a task that never started (its worker died) to another worker."""
@@ -422,6 +440,24 @@ class ProcessPool:
         self._workers.add(worker)
         self._loop.add_reader(result_reader.fileno(), self._on_readable, worker)
         logger.debug("extraction worker started: pid %s", process.pid)
+
+    def _send(self, worker: _Worker, header: bytes, payload: bytes) -> None:
+        """Write a framed task to the worker: straight from its two parts when nothing is
+        waiting before it (most tasks fit the pipe whole), the rest through :meth:`_write`."""
+        written = 0
+        if not worker.unsent:
+            try:
+                written = os.writev(worker.task_fd, (header, payload))
+            except OSError:  # full (BlockingIOError) or gone: _write deals with both
+                written = 0
+            if written == len(header) + len(payload):
+                return
+        if written < len(header):
+            worker.unsent += header[written:]
+            worker.unsent += payload
+        else:
+            worker.unsent += memoryview(payload)[written - len(header):]
+        self._write(worker)
 
     def _write(self, worker: _Worker) -> None:
         """Write what the worker's task pipe has room for; watch the pipe for room while

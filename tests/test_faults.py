@@ -17,7 +17,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.sitemap import Sitemap
 
 from newsbot.middlewares import host_in_domains, retry_after_seconds
-from newsbot.spiders.base import page_text
+from newsbot.spiders.base import decode_page, page_text
 from newsbot.spiders.site import declares_entities, feed_links
 from tests.crawling import CrawlResult, crawl
 from tests.faultserver import ACCENTED_TEXT, CP1251_TEXT, FaultSite, Outcome, article_html, gzip_bomb, observe
@@ -140,6 +140,26 @@ def _response(body: bytes, content_type: str) -> HtmlResponse:
 ])
 def test_page_text_recovers_lying_charsets(body: bytes, content_type: str, text: str) -> None:
     assert text in page_text(_response(body, content_type))
+
+
+@pytest.mark.parametrize(("body", "content_type", "is_utf8"), [
+    ("<p>Zoë</p>".encode(), "text/html; charset=utf-8", True),
+    (b"\xef\xbb\xbf" + "<p>Zoë</p>".encode(), "text/html", True),
+    ("<p>Zoë</p>".encode(), "text/html; charset=iso-8859-1", True),  # a lying legacy charset
+    ("<p>Zoë \ufffd</p>".encode(), "text/html; charset=utf-8", True),  # a real U+FFFD
+    ("<p>Zoë</p>".encode("latin-1"), "text/html; charset=iso-8859-1", False),
+    ("<p>crème brûlée</p>".encode("cp1252"), "text/html; charset=utf-8", False),  # detected
+    ("<p>Zoë</p>".encode("utf-16"), "text/html; charset=utf-16", False),
+    (b"<p>ASCII only</p>", "text/html; charset=utf-8", False),
+])
+def test_decode_page_says_when_the_text_is_the_utf8_body(body: bytes, content_type: str, is_utf8: bool) -> None:
+    # the extraction pool sends the body instead of the text when the flag is set: it must
+    # then decode to exactly the text
+    text, flag = decode_page(_response(body, content_type))
+    assert flag is is_utf8
+    assert text == page_text(_response(body, content_type))
+    if flag:
+        assert body.decode("utf-8-sig") == text
 
 
 def test_gzip_bomb_is_small_and_inflates_past_any_limit() -> None:

@@ -14,7 +14,7 @@ from scrapy.exceptions import DropItem
 
 from newsbot.fixture_server import FixtureServer
 from newsbot.logformatter import drop_level
-from newsbot.workers import PoolBroken, ProcessPool, RemoteError, WorkerCrashed, WorkerTimeout
+from newsbot.workers import PoolBroken, ProcessPool, RemoteError, Utf8Text, WorkerCrashed, WorkerTimeout
 from tests.crawling import CrawlResult, crawl
 from tests.extract_hooks import CRASH_MARKER, HANG_MARKER
 
@@ -52,6 +52,15 @@ def test_pages_larger_than_the_pipe_go_through_whole() -> None:
     big = "é" * 2_500_000
     results = run_pool(ProcessPool(1, f"{HOOKS}:echo"), (((big, 1),), {}), (((big[:10], 2),), {}), (((big, 3),), {}))
     assert results == [(big, 1), (big[:10], 2), (big, 3)]
+
+
+def test_utf8_text_reaches_the_function_as_text() -> None:
+    # sent as bytes, received as the str they decode to (a BOM dropped), even when larger
+    # than the pipe and sent in parts
+    big = "Zoë Müller, crème brûlée. " * 200_000
+    sent = [Utf8Text(b"\xef\xbb\xbf" + "<p>Zoë</p>".encode()), Utf8Text(big.encode()), Utf8Text("ä".encode())]
+    results = run_pool(ProcessPool(1, f"{HOOKS}:echo"), *[(((text, i),), {}) for i, text in enumerate(sent)])
+    assert results == [("<p>Zoë</p>", 0), (big, 1), ("ä", 2)]
 
 
 def test_a_dead_worker_loses_its_task_only() -> None:

@@ -48,24 +48,34 @@ def page_text(response: TextResponse) -> str:
       charset-normalizer, windows-1252 winning ties (falling back to Scrapy's text with
       replacement characters).
     """
+    return decode_page(response)[0]
+
+
+def decode_page(response: TextResponse) -> tuple[str, bool]:
+    """Return :func:`page_text` of the response and whether that text is exactly the body
+    decoded as UTF-8 (a leading BOM dropped), which is what lets the extraction pool send
+    the body's bytes instead of encoding the text again. Always False for an ASCII body,
+    whose text costs nothing to encode."""
     text = response.text
     body = response.body
     if body.isascii():
-        return text
+        return text, False
     declared = _codec(response.encoding)
     if declared != "utf-8":
         try:
-            return body.decode("utf-8-sig")
+            return body.decode("utf-8-sig"), True
         except UnicodeDecodeError:
-            return text
+            return text, False
     if "\ufffd" not in text:
-        return text
+        # decoded as UTF-8 with replacement and none was needed: the body is valid UTF-8
+        # (a UTF-16 byte-order mark would have made Scrapy decode it as UTF-16)
+        return text, not body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
         pass
     else:
-        return text  # real U+FFFD characters in a valid UTF-8 page
+        return text, True  # real U+FFFD characters in a valid UTF-8 page
     from charset_normalizer import from_bytes
 
     matches = from_bytes(body[:262144])
@@ -73,13 +83,13 @@ def page_text(response: TextResponse) -> str:
     if best is not None:  # among equally clean guesses, windows-1252 is by far the likeliest
         best = next((m for m in matches if _codec(m.encoding) == "cp1252" and m.chaos <= best.chaos), best)
     if best is None or _codec(best.encoding) == "utf-8":
-        return text
+        return text, False
     try:
         detected = body.decode(best.encoding)
     except (UnicodeDecodeError, LookupError):
-        return text
+        return text, False
     logger.info("page declared UTF-8 but is %s: %s", best.encoding, response.url)
-    return detected
+    return detected, False
 
 
 class NewsSpider(Spider):
@@ -100,12 +110,14 @@ class NewsSpider(Spider):
             logger.warning("not an HTML page: %s (%s)", response.url,
                            (response.headers.get(b"Content-Type") or b"no content type").decode("latin-1"))
             return
+        html, is_utf8 = decode_page(response)
         yield PageItem(
             url=response.request.meta.get("source_url", response.request.url) if response.request else response.url,
             final_url=response.url,
             status=response.status,
             headers={k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
-            html=page_text(response),
+            html=html,
+            utf8=response.body if is_utf8 else b"",
             fetched_at=utc_now_iso(),
         )
 
