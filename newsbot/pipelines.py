@@ -25,9 +25,7 @@ import asyncio
 import logging
 import os
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
@@ -36,6 +34,7 @@ from newsbot.items import Article, PageItem
 from newsbot.incremental import state_of
 from newsbot.schema import record_errors
 from newsbot.state import NEAR_DUPLICATE_BITS, FingerprintIndex, body_fingerprint, url_key
+from newsbot.urls import host_of
 from newsbot.workers import (
     DEFAULT_FUNCTION,
     PoolBroken,
@@ -58,11 +57,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=4096)  # asked several times per page (stats keys, dedup)
 def site_of(url: str) -> str:
-    """Return the host of ``url`` without a leading ``www.``, the per-site stats key."""
-    host = (urlsplit(url).hostname or "unknown").lower()
-    return host[4:] if host.startswith("www.") else host
+    """Return the host of ``url`` without a leading ``www.`` (``unknown`` when it has none),
+    the per-site stats key."""
+    return host_of(url) or "unknown"
 
 
 class Dropped(DropItem):
