@@ -16,12 +16,15 @@ on 127.0.0.1 (``bench/serve_site.py``), and measures, one after the other:
     memory before its extraction is timed (at most ``--extract-sample`` of them, evenly
     spread), pages/s;
 (b) a bare Scrapy spider fetching every HTML page with no extraction
-    (``bench/bare_crawl.py``, same concurrency settings as (c)), pages/s;
+    (``bench/bare_crawl.py``, same concurrency settings as (c)), pages/s, and the CPU time
+    per page of its process: the least a Scrapy crawl of these pages costs;
 (c) ``newsbot crawl ORIGIN/ -o out.jsonl --no-state`` as a subprocess: pages that reached
     extraction (``newsbot/pages``) per second of wall time (process start to exit, so it
     includes start-up and the workers' start), and the peak resident memory of the crawl
     process plus its worker processes (sampled from /proc every ``--sample-every`` s; the
-    crawl process's own VmHWM is printed too).
+    crawl process's own VmHWM is printed too); the CPU time per page of the crawl process,
+    its workers and the site's server, and from them the most c/a could be at those costs
+    (every core busy from start to end).
 
 With ``--redis``, also (d): ``--workers`` (default 2) ``newsbot crawl --redis URL --worker``
 processes on this machine sharing a redis-server started on a free loopback port
@@ -42,6 +45,7 @@ import json
 import logging
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -189,15 +193,20 @@ def measure_extraction(site: SyntheticSite, origin: str, sample: int) -> tuple[f
     return len(paths) / seconds, len(paths)
 
 
-def measure_fetching(site: SyntheticSite, origin: str, workdir: Path, settings: dict[str, str]) -> tuple[float, int]:
-    """Return ``(pages/s, pages)`` for the bare Scrapy spider fetching every HTML page."""
+def measure_fetching(site: SyntheticSite, origin: str, workdir: Path,
+                     settings: dict[str, str]) -> tuple[float, int, float]:
+    """Return ``(pages/s, pages, CPU seconds of the spider's process)`` for the bare Scrapy
+    spider fetching every HTML page."""
     url_file = workdir / "urls.txt"
     url_file.write_text("".join(f"{origin}{p}\n" for p in site.html_paths), encoding="utf-8")
     overrides = [f"{k}={v}" for k, v in settings.items() if k in CONCURRENCY_SETTINGS]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run([str(PYTHON), str(REPO / "bench" / "bare_crawl.py"), str(url_file), *overrides],
                           capture_output=True, text=True, check=True, cwd=workdir)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the server is not waited for: not in it
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    return result["pages"] / result["seconds"], result["pages"]
+    return result["pages"] / result["seconds"], result["pages"], cpu
 
 
 def _stat(log: str, key: str) -> float:
@@ -287,13 +296,13 @@ def main(argv: list[str] | None = None) -> int:
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
             origin = server.stdout.readline().strip()  # type: ignore[union-attr]
-            rate_a = rate_b = 0.0
+            rate_a = rate_b = cpu_b = 0.0
             n_a = n_b = 0
             if "a" not in skip:
                 rate_a, n_a = measure_extraction(site, origin, args.extract_sample)
                 logger.info("(a) %.1f pages/s over %d pages", rate_a, n_a)
             if "b" not in skip:
-                rate_b, n_b = measure_fetching(site, origin, workdir, bare_settings)
+                rate_b, n_b, cpu_b = measure_fetching(site, origin, workdir, bare_settings)
                 logger.info("(b) %.1f pages/s over %d pages", rate_b, n_b)
             run = None
             server_cpu = 0.0
@@ -320,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'(a) extract_article, one process, pages in memory':<52} {n_a:>7} {rate_a:>9.1f}"
               f"   ({1000 / rate_a:.1f} ms/page)")
     if n_b:
-        print(f"{'(b) bare Scrapy spider, no extraction':<52} {n_b:>7} {rate_b:>9.1f}")
+        print(f"{'(b) bare Scrapy spider, no extraction':<52} {n_b:>7} {rate_b:>9.1f}"
+              f"   ({1000 * cpu_b / n_b:.1f} ms CPU/page, start-up included)")
     if run is not None:
         print(f"{'(c) newsbot crawl, end to end (wall clock)':<52} {run.pages:>7} {run.pages / run.seconds:>9.1f}")
         if run.crawl_seconds:
@@ -340,8 +350,14 @@ def main(argv: list[str] | None = None) -> int:
               f"worker processes {1000 * run.children_cpu / max(run.pages, 1):.1f} ms; "
               f"the site's server process (same machine) {1000 * server_cpu / max(run.pages, 1):.1f} ms")
         rate_c = run.pages / run.seconds
+        busy = run.parent_cpu + run.children_cpu + server_cpu
+        print(f"(c) cores busy on average: {busy / run.seconds:.2f} of {os.cpu_count()}")
         if rate_a:
             print(f"c/a = {rate_c / rate_a:.2f} (target >= 1.6)")
+            if busy:
+                # what c/a would be with every core busy all run long, at these CPU costs per page
+                print(f"c/a bound at (c)'s CPU per page, all {os.cpu_count()} cores busy from start to end: "
+                      f"{(os.cpu_count() or 1) * run.pages / busy / rate_a:.2f}")
         if rate_b:
             print(f"c/b = {rate_c / rate_b:.2f}")
     if shared_run is not None:
