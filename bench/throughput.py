@@ -10,11 +10,12 @@ Builds a synthetic news site of ``--pages`` articles from the fixture templates
 scripts, styles, navigation, teasers and comments of a real news page, 80-200 kB, mean
 ~150 kB: see that module's docstring for what a page looks like and why; the mean page
 size is printed), serves it from a separate process
-on 127.0.0.1 (``bench/serve_site.py``), and measures, one after the other:
+on 127.0.0.1 (``bench/serve_site.py``), and measures:
 
 (a) ``extract_article`` in this process over the site's HTML pages, each read into
     memory before its extraction is timed (at most ``--extract-sample`` of them, evenly
-    spread), pages/s;
+    spread), pages/s; half of them before (b) and (c), the other half after (c), since
+    the machine's own speed drifts within minutes and c/a compares rates taken apart;
 (b) a bare Scrapy spider fetching every HTML page with no extraction
     (``bench/bare_crawl.py``, same concurrency settings as (c)), pages/s, and the CPU time
     per page of its process: the least a Scrapy crawl of these pages costs;
@@ -173,14 +174,19 @@ class MemorySampler(threading.Thread):
 # -- the three measurements
 
 
-def measure_extraction(site: SyntheticSite, origin: str, sample: int) -> tuple[float, int]:
-    """Return ``(pages/s, pages)`` for ``extract_article`` over pages held in memory."""
-    from newsbot.extract import extract_article
-
+def extraction_sample(site: SyntheticSite, sample: int) -> list[str]:
+    """Return the site paths (a) extracts: every HTML page, or ``sample`` of them evenly spread."""
     paths = site.html_paths
     if sample and len(paths) > sample:
         step = len(paths) / sample
         paths = [paths[int(i * step)] for i in range(sample)]
+    return paths
+
+
+def measure_extraction(site: SyntheticSite, origin: str, paths: list[str]) -> float:
+    """Return the seconds ``extract_article`` takes over ``paths``, each page held in memory."""
+    from newsbot.extract import extract_article
+
     first = paths[0]
     extract_article(site.file_of(first).read_text(encoding="utf-8").replace("__ORIGIN__", origin),
                     origin + first)  # warm-up: lazy imports and caches
@@ -190,7 +196,7 @@ def measure_extraction(site: SyntheticSite, origin: str, sample: int) -> tuple[f
         started = time.perf_counter()
         extract_article(page, url)
         seconds += time.perf_counter() - started
-    return len(paths) / seconds, len(paths)
+    return seconds
 
 
 def measure_fetching(site: SyntheticSite, origin: str, workdir: Path,
@@ -296,11 +302,17 @@ def main(argv: list[str] | None = None) -> int:
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
             origin = server.stdout.readline().strip()  # type: ignore[union-attr]
-            rate_a = rate_b = cpu_b = 0.0
-            n_a = n_b = 0
-            if "a" not in skip:
-                rate_a, n_a = measure_extraction(site, origin, args.extract_sample)
-                logger.info("(a) %.1f pages/s over %d pages", rate_a, n_a)
+            rate_b = cpu_b = 0.0
+            n_b = 0
+            # (a) in two halves, one before (c) and one after, both spread over the whole site:
+            # the machine's own speed drifts by several percent within minutes, and c/a
+            # compares rates measured at different times
+            a_paths = extraction_sample(site, args.extract_sample) if "a" not in skip else []
+            a_halves = [a_paths[0::2], a_paths[1::2]] if "c" not in skip else [a_paths, []]
+            a_seconds = [0.0, 0.0]
+            if a_halves[0]:
+                a_seconds[0] = measure_extraction(site, origin, a_halves[0])
+                logger.info("(a) %.1f pages/s over %d pages", len(a_halves[0]) / a_seconds[0], len(a_halves[0]))
             if "b" not in skip:
                 rate_b, n_b, cpu_b = measure_fetching(site, origin, workdir, bare_settings)
                 logger.info("(b) %.1f pages/s over %d pages", rate_b, n_b)
@@ -310,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
                 server_before = cpu_seconds(server.pid)
                 run = measure_crawl(origin, workdir, settings, args.sample_every)
                 server_cpu = cpu_seconds(server.pid) - server_before  # the server's share of (c) only
+            if a_halves[1]:
+                a_seconds[1] = measure_extraction(site, origin, a_halves[1])
+                logger.info("(a) %.1f pages/s over %d pages", len(a_halves[1]) / a_seconds[1], len(a_halves[1]))
             shared_run = None
             if args.redis:  # (d)
                 from bench.redis_throughput import shared
@@ -325,9 +340,13 @@ def main(argv: list[str] | None = None) -> int:
     print("crawl settings: " + ", ".join(f"{k}={v}" for k, v in effective.items()))
     print()
     print(f"{'measurement':<52} {'pages':>7} {'pages/s':>9}")
+    n_a = len(a_paths)
+    rate_a = n_a / sum(a_seconds) if n_a else 0.0
     if n_a:
+        halves = (f", {len(a_halves[0]) / a_seconds[0]:.1f} before (c) and {len(a_halves[1]) / a_seconds[1]:.1f} after"
+                  if a_halves[1] else "")
         print(f"{'(a) extract_article, one process, pages in memory':<52} {n_a:>7} {rate_a:>9.1f}"
-              f"   ({1000 / rate_a:.1f} ms/page)")
+              f"   ({1000 / rate_a:.1f} ms/page{halves})")
     if n_b:
         print(f"{'(b) bare Scrapy spider, no extraction':<52} {n_b:>7} {rate_b:>9.1f}"
               f"   ({1000 * cpu_b / n_b:.1f} ms CPU/page, start-up included)")
