@@ -310,9 +310,14 @@ def main(argv: list[str] | None = None) -> int:
             a_paths = extraction_sample(site, args.extract_sample) if "a" not in skip else []
             a_halves = [a_paths[0::2], a_paths[1::2]] if "c" not in skip else [a_paths, []]
             a_seconds = [0.0, 0.0]
-            if a_halves[0]:
-                a_seconds[0] = measure_extraction(site, origin, a_halves[0])
-                logger.info("(a) %.1f pages/s over %d pages", len(a_halves[0]) / a_seconds[0], len(a_halves[0]))
+
+            def time_half(half: int) -> None:
+                if a_halves[half]:
+                    a_seconds[half] = measure_extraction(site, origin, a_halves[half])
+                    logger.info("(a) %.1f pages/s over %d pages", len(a_halves[half]) / a_seconds[half],
+                                len(a_halves[half]))
+
+            time_half(0)
             if "b" not in skip:
                 rate_b, n_b, cpu_b = measure_fetching(site, origin, workdir, bare_settings)
                 logger.info("(b) %.1f pages/s over %d pages", rate_b, n_b)
@@ -322,9 +327,7 @@ def main(argv: list[str] | None = None) -> int:
                 server_before = cpu_seconds(server.pid)
                 run = measure_crawl(origin, workdir, settings, args.sample_every)
                 server_cpu = cpu_seconds(server.pid) - server_before  # the server's share of (c) only
-            if a_halves[1]:
-                a_seconds[1] = measure_extraction(site, origin, a_halves[1])
-                logger.info("(a) %.1f pages/s over %d pages", len(a_halves[1]) / a_seconds[1], len(a_halves[1]))
+            time_half(1)
             shared_run = None
             if args.redis:  # (d)
                 from bench.redis_throughput import shared
