@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from newsbot.fixture_server import FixtureServer  # noqa: E402
-from newsbot.items import article_id  # noqa: E402
+from newsbot.identity import article_id  # noqa: E402
 from tests.crawling import crawl  # noqa: E402
 from tests.killpoints import MOMENTS, KillOutcome, kill_and_rerun  # noqa: E402
 from tests.faultserver import FaultSite, observe, table  # noqa: E402

@@ -231,7 +231,7 @@ def build_systems(names: list[str]) -> list[System]:
     for name in names:
         if name == "newsbot":
             try:
-                module = importlib.import_module("newsbot.extract")
+                module = importlib.import_module("newsbot.extraction")
                 fn = module.extract_article
             except Exception as exc:  # noqa: BLE001 - module may be mid-edit
                 log.warning("newsbot.extract_article not available (%s: %s); skipping newsbot", type(exc).__name__, exc)
@@ -532,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     if errs:
         print(f"extractor exceptions (scored as empty): {errs}")
     if "newsbot" not in results and "newsbot" in args.system_names:
-        print("newsbot: newsbot.extract.extract_article not importable -- not measured")
+        print("newsbot: newsbot.extraction.extract_article not importable -- not measured")
     if "newsbot" in args.system_names:
         print(render_targets(results.get("newsbot")))
     runtime = time.perf_counter() - started

@@ -422,7 +422,7 @@ def check_dressing(articles: int = 200, seed: int = 1) -> tuple[int, int, list[s
     """Return ``(same, compared, differing paths)``: how many of the first ``articles``
     pages give the same ``extract_article`` record dressed as bare (``__ORIGIN__`` set to a
     loopback origin)."""
-    from newsbot.extract import extract_article
+    from newsbot.extraction import extract_article
 
     origin = "http://127.0.0.1:8000"
     same, differing = 0, []

@@ -185,7 +185,7 @@ def extraction_sample(site: SyntheticSite, sample: int) -> list[str]:
 
 def measure_extraction(site: SyntheticSite, origin: str, paths: list[str]) -> float:
     """Return the seconds ``extract_article`` takes over ``paths``, each page held in memory."""
-    from newsbot.extract import extract_article
+    from newsbot.extraction import extract_article
 
     first = paths[0]
     extract_article(site.file_of(first).read_text(encoding="utf-8").replace("__ORIGIN__", origin),

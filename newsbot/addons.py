@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
 # What a shared crawl sets (newsbot.redis_crawl); the Redis keys match newsbot.redis_state.
 REDIS_SETTINGS = {
-    "SCHEDULER": "newsbot.redis_crawl.RedisScheduler",
-    "DUPEFILTER_CLASS": "newsbot.redis_crawl.KnownRFPDupeFilter",  # scrapy-redis's, with a local cache
-    "SCHEDULER_QUEUE_CLASS": "newsbot.redis_crawl.LeasedPriorityQueue",
+    "SCHEDULER": "newsbot.state.scheduler.RedisScheduler",
+    "DUPEFILTER_CLASS": "newsbot.state.scheduler.KnownRFPDupeFilter",  # scrapy-redis's, with a local cache
+    "SCHEDULER_QUEUE_CLASS": "newsbot.state.scheduler.LeasedPriorityQueue",
     "SCHEDULER_QUEUE_KEY": "newsbot:requests",
     "SCHEDULER_DUPEFILTER_KEY": "newsbot:dupefilter",
     "SCHEDULER_PERSIST": True,
@@ -29,7 +29,7 @@ class RedisCrawl:
     """Add-on: with ``NEWSBOT_REDIS_URL`` set, use scrapy-redis's scheduler and dupefilter
     (``SCHEDULER``, ``DUPEFILTER_CLASS``, ``SCHEDULER_PERSIST = True``, ``REDIS_URL``; thin
     subclasses in :mod:`newsbot.redis_crawl`) and
-    enable the :class:`newsbot.redis_crawl.RedisWorker` extension. Settings given on the
+    enable the :class:`newsbot.state.scheduler.RedisWorker` extension. Settings given on the
     command line still win."""
 
     def update_settings(self, settings: Settings) -> None:
@@ -40,5 +40,5 @@ class RedisCrawl:
         for name, value in {**REDIS_SETTINGS, "REDIS_URL": url}.items():
             settings.set(name, value, priority="addon")
         extensions = settings.getdict("EXTENSIONS")
-        extensions["newsbot.redis_crawl.RedisWorker"] = 520
+        extensions["newsbot.state.scheduler.RedisWorker"] = 520
         settings.set("EXTENSIONS", extensions, priority=settings.getpriority("EXTENSIONS") or "addon")

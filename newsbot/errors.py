@@ -40,6 +40,10 @@ class OffsiteRedirect(FetchRefused):
     kind = "offsite_redirect"
 
 
+class NotModified(IgnoreRequest):
+    """A feed or sitemap answered 304: nothing new there since the last complete run."""
+
+
 def _twisted_reasons(exc: BaseException) -> list[BaseException]:
     """Return the Twisted failures wrapped in ``exc`` (its cause's ``reasons``), if any."""
     cause = exc if isinstance(exc, ResponseFailed) else exc.__cause__

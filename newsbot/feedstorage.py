@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from w3lib.url import file_uri_to_path
 
-from newsbot.incremental import state_of
+from newsbot.state import state_of
 
 logger = logging.getLogger(__name__)
 

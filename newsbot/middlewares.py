@@ -25,11 +25,11 @@ from __future__ import annotations
 import email.utils
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -37,18 +37,26 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import defer, task
 from twisted.python.failure import Failure
 
-from newsbot.errors import OffsiteRedirect, RedirectLoop, TooManyRedirects, failure_kind, failure_reason
-from newsbot.urls import canonical_request_url
+from newsbot.errors import (
+    NotModified,
+    OffsiteRedirect,
+    RedirectLoop,
+    TooManyRedirects,
+    failure_kind,
+    failure_reason,
+)
+from newsbot.identity import url_key
+from newsbot.state import EmittedStore, state_of
+from newsbot.urls import canonical_request_url, host_of
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.robotstxt import RobotParser
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_RETRY_AFTER_MAX = 60.0
-
 
 # --------------------------------------------------------------------------- Retry-After
 
@@ -77,7 +85,7 @@ class RetryAfterMiddleware:
     STATUSES = (429, 503)
 
     def __init__(self, crawler: Crawler) -> None:
-        self.cap = crawler.settings.getfloat("NEWSBOT_RETRY_AFTER_MAX", DEFAULT_RETRY_AFTER_MAX)
+        self.cap = crawler.settings.getfloat("NEWSBOT_RETRY_AFTER_MAX")
         self.stats = crawler.stats
         from twisted.internet import reactor
 
@@ -129,7 +137,7 @@ class RedirectGuardMiddleware:
     """
 
     def __init__(self, crawler: Crawler) -> None:
-        self.max_times = crawler.settings.getint("REDIRECT_MAX_TIMES", 20)
+        self.max_times = crawler.settings.getint("REDIRECT_MAX_TIMES")
         self.crawler = crawler
 
     @classmethod
@@ -237,3 +245,127 @@ def install_log_filter() -> None:
 
 
 install_log_filter()
+
+
+# --------------------------------------------------------------------------- User-Agent
+
+
+class ContactUserAgentMiddleware:
+    """Downloader middleware: sets ``User-Agent`` on every request that has none."""
+
+    def __init__(self, user_agent: str) -> None:
+        self.user_agent = user_agent
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ContactUserAgentMiddleware:
+        """Return the middleware with ``{contact}`` in ``USER_AGENT`` filled in."""
+        settings = crawler.settings
+        agent = settings.get("USER_AGENT").replace("{contact}", settings.get("NEWSBOT_CONTACT_URL"))
+        return cls(agent)
+
+    def process_request(self, request: Request) -> None:
+        """Set the User-Agent header unless the request carries one."""
+        request.headers.setdefault(b"User-Agent", self.user_agent.encode("utf-8"))
+
+
+# --------------------------------------------------------------------------- incremental crawls
+
+
+class SeenRequestFilter:
+    """Spider middleware: drops requests for pages emitted by an earlier run."""
+
+    def __init__(self, crawler: Crawler, store: EmittedStore) -> None:
+        self.stats = crawler.stats
+        self.store = store
+        self.counted: set[str] = set()  # keys already counted as skipped in this run
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SeenRequestFilter:
+        """Return the middleware, or raise ``NotConfigured`` without a store or with
+        ``NEWSBOT_UPDATES`` (updates need every page fetched again)."""
+        store = state_of(crawler)
+        if store is None or crawler.settings.getbool("NEWSBOT_UPDATES"):
+            raise NotConfigured
+        return cls(crawler, store)
+
+    def _keep(self, request: Request) -> bool:
+        key = url_key(request.url)
+        if self.store.lookup_key(key) is None:
+            return True
+        if key in self.counted:
+            return False
+        self.counted.add(key)
+        host = host_of(request.url)
+        self.stats.inc_value("newsbot/skipped/seen")
+        self.stats.inc_value(f"newsbot/site/{host}/skipped/seen")
+        self.stats.inc_value(f"newsbot/site/{host}/found")
+        return False
+
+    async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """Yield the callback's output without requests for already-emitted pages."""
+        async for entry in result:
+            if isinstance(entry, Request) and not self._keep(entry):
+                continue
+            yield entry
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """Yield the start requests without already-emitted pages."""
+        async for entry in start:
+            if isinstance(entry, Request) and not self._keep(entry):
+                continue
+            yield entry
+
+
+_CONDITIONAL_CALLBACKS = ("parse_feed", "parse_sitemap")
+
+
+class ConditionalRequests:
+    """Downloader middleware: revalidates feeds and leaf sitemaps with ETag/Last-Modified."""
+
+    def __init__(self, crawler: Crawler, store: EmittedStore) -> None:
+        self.stats = crawler.stats
+        self.store = store
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalRequests:
+        """Return the middleware, or raise ``NotConfigured`` without a store."""
+        store = state_of(crawler)
+        if store is None:
+            raise NotConfigured
+        return cls(crawler, store)
+
+    @staticmethod
+    def _applies(request: Request) -> bool:
+        callback = getattr(request.callback, "__name__", "")
+        return callback in _CONDITIONAL_CALLBACKS
+
+    def process_request(self, request: Request) -> None:
+        """Add the stored validators of a feed or sitemap to its request."""
+        if not self._applies(request):
+            return None
+        etag, last_modified = self.store.validators(request.url)
+        if etag:
+            request.headers.setdefault(b"If-None-Match", etag.encode("latin-1"))
+        if last_modified:
+            request.headers.setdefault(b"If-Modified-Since", last_modified.encode("latin-1"))
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """Stage the validators of a fresh feed or leaf sitemap; turn a 304 into
+        :class:`NotModified`."""
+        if not self._applies(request):
+            return response
+        if response.status == 304:
+            host = host_of(request.url)
+            self.stats.inc_value("newsbot/unchanged")
+            self.stats.inc_value(f"newsbot/site/{host}/unchanged")
+            raise NotModified(f"not modified since the last run: {request.url}")
+        if response.status == 200 and b"<sitemapindex" not in response.body[:4096]:
+            etag = response.headers.get(b"ETag")
+            last_modified = response.headers.get(b"Last-Modified")
+            self.store.stage_validators(
+                request.url,
+                etag.decode("latin-1") if etag else None,
+                last_modified.decode("latin-1") if last_modified else None,
+            )
+        return response

@@ -4,7 +4,7 @@ Settings read:
 
 * ``NEWSBOT_MIN_WORDS``: shortest body (in words) that counts as an article;
 * ``NEWSBOT_EXTRACT_WORKERS``, ``NEWSBOT_EXTRACT_TIMEOUT``, ``NEWSBOT_EXTRACT_FUNCTION``:
-  the extraction process pool (:mod:`newsbot.workers`).
+  the extraction process pool (:mod:`newsbot.procpool`).
 
 Stats written:
 
@@ -30,13 +30,10 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
+from newsbot import settings
+from newsbot.identity import NEAR_DUPLICATE_BITS, FingerprintIndex, body_fingerprint, url_key
 from newsbot.items import Article, PageItem
-from newsbot.incremental import state_of
-from newsbot.schema import record_errors
-from newsbot.state import NEAR_DUPLICATE_BITS, FingerprintIndex, body_fingerprint, url_key
-from newsbot.urls import host_of
-from newsbot.workers import (
-    DEFAULT_FUNCTION,
+from newsbot.procpool import (
     PoolBroken,
     ProcessPool,
     Utf8Text,
@@ -45,22 +42,18 @@ from newsbot.workers import (
     check_function_path,
     load_function,
 )
+from newsbot.schema import record_errors
+from newsbot.state import EmittedStore, state_of
+from newsbot.urls import site_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from scrapy.crawler import Crawler
 
-    from newsbot.state import StateStore
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
-
-
-def site_of(url: str) -> str:
-    """Return the host of ``url`` without a leading ``www.`` (``unknown`` when it has none),
-    the per-site stats key."""
-    return host_of(url) or "unknown"
 
 
 class Dropped(DropItem):
@@ -84,18 +77,18 @@ class _StatsPipeline:
         return Dropped(reason, f"{reason}: {url}{' (' + detail + ')' if detail else ''}")
 
 
-# extract_article never uses Scrapy (DESIGN.md), but itemadapter imports it when installed:
+# extract_article never uses Scrapy (docs/architecture.md), but itemadapter imports it when installed:
 # keeping it out of the extraction workers saves ~20 MB and ~0.3 s of start-up per worker.
 EXTRACT_BLOCKED_IMPORTS = ("scrapy",)
 # Run in the worker on each extracted Article: its body fingerprint, for DedupPipeline.
-EXTRACT_FINISH = "newsbot.workers:add_fingerprint"
+EXTRACT_FINISH = "newsbot.identity:add_fingerprint"
 
 
 class ExtractPipeline(_StatsPipeline):
-    """Turns a ``PageItem`` into an ``Article`` with :func:`newsbot.extract.extract_article`.
+    """Turns a ``PageItem`` into an ``Article`` with :func:`newsbot.extraction.extract_article`.
 
     With ``NEWSBOT_EXTRACT_WORKERS`` above 1 the extraction runs in a
-    :class:`newsbot.workers.ProcessPool` started when the spider opens and stopped when it
+    :class:`newsbot.procpool.ProcessPool` started when the spider opens and stopped when it
     closes, and ``process_item`` awaits it, so the reactor keeps downloading meanwhile.
     Backpressure: ``process_item`` returns only once its page is extracted, so a page waiting
     for a worker stays in Scrapy's scraper slot, and Scrapy stops taking new requests while
@@ -110,7 +103,7 @@ class ExtractPipeline(_StatsPipeline):
     """
 
     def __init__(self, stats: StatsCollector, min_words: int, workers: int = 0, timeout: float = 0.0,
-                 function: str = DEFAULT_FUNCTION) -> None:
+                 function: str = settings.NEWSBOT_EXTRACT_FUNCTION) -> None:
         super().__init__(stats)
         self.min_words = min_words
         self.function_path = function
@@ -121,7 +114,7 @@ class ExtractPipeline(_StatsPipeline):
         if workers > 1:  # the crawling process never imports the extraction code
             check_function_path(function)
             self.pool = ProcessPool(workers, function, timeout,
-                                    blocked_imports=EXTRACT_BLOCKED_IMPORTS if function == DEFAULT_FUNCTION else (),
+                                    blocked_imports=EXTRACT_BLOCKED_IMPORTS if function == settings.NEWSBOT_EXTRACT_FUNCTION else (),
                                     finish=EXTRACT_FINISH)
         else:
             self.function = load_function(function)
@@ -130,15 +123,15 @@ class ExtractPipeline(_StatsPipeline):
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         """Return the pipeline configured from the crawler's settings, its pool tied to the
         spider's life (started on ``spider_opened``, stopped on ``spider_closed``)."""
-        settings = crawler.settings
-        workers = settings.get("NEWSBOT_EXTRACT_WORKERS")
+        config = crawler.settings
+        workers = config.get("NEWSBOT_EXTRACT_WORKERS")
         try:
-            function = settings.get("NEWSBOT_EXTRACT_FUNCTION") or DEFAULT_FUNCTION
+            function = config.get("NEWSBOT_EXTRACT_FUNCTION") or settings.NEWSBOT_EXTRACT_FUNCTION
             pipeline = cls(
                 crawler.stats,
-                settings.getint("NEWSBOT_MIN_WORDS"),
+                config.getint("NEWSBOT_MIN_WORDS"),
                 workers=(os.cpu_count() or 1) if workers in (None, "") else int(workers),
-                timeout=settings.getfloat("NEWSBOT_EXTRACT_TIMEOUT"),
+                timeout=config.getfloat("NEWSBOT_EXTRACT_TIMEOUT"),
                 function=function,
             )
         except (ValueError, ImportError, AttributeError) as exc:
@@ -261,7 +254,7 @@ class DedupPipeline(_StatsPipeline):
     (``NEWSBOT_STATE``), across runs. With ``NEWSBOT_UPDATES`` an article seen before is
     emitted again, flagged ``updated``, when its text changed."""
 
-    def __init__(self, stats: StatsCollector, store: StateStore | None = None, updates: bool = False) -> None:
+    def __init__(self, stats: StatsCollector, store: EmittedStore | None = None, updates: bool = False) -> None:
         super().__init__(stats)
         self.store = store
         self.updates = updates

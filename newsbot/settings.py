@@ -20,7 +20,7 @@ NEWSBOT_EXTRACT_WORKERS = os.cpu_count() or 1
 # Seconds one page may take in an extraction process before it is killed (0: no limit).
 NEWSBOT_EXTRACT_TIMEOUT = 60
 # The extraction function, as module:function (tests swap in a crashing one).
-NEWSBOT_EXTRACT_FUNCTION = "newsbot.extract:extract_article"
+NEWSBOT_EXTRACT_FUNCTION = "newsbot.extraction:extract_article"
 # Articles published longer ago than this are dropped (0: no limit).
 NEWSBOT_MAX_AGE_DAYS = 0
 
@@ -36,7 +36,7 @@ NEWSBOT_LOCK_HELD = False
 NEWSBOT_PROGRESS = True
 # Where the run's JSON summary goes (empty: beside the output, as <output>.stats.json).
 NEWSBOT_STATS_FILE = ""
-# Redis URL for shared crawls (empty: single process); see newsbot.redis_crawl.
+# Redis URL for shared crawls (empty: single process); see newsbot.state.scheduler.
 NEWSBOT_REDIS_URL = ""
 # Seconds a shared-crawl worker's heartbeat and claims live without being refreshed: after
 # that a dead worker's requests are queued again and its articles emitted by another.
@@ -55,7 +55,7 @@ NEWSBOT_MAX_PAGES = 0
 NEWSBOT_CONTACT_URL = "https://github.com/newsbot/newsbot"
 
 # --- Scrapy: politeness ---
-# {contact} is replaced by NEWSBOT_CONTACT_URL (newsbot.politeness).
+# {contact} is replaced by NEWSBOT_CONTACT_URL (newsbot.middlewares.ContactUserAgentMiddleware).
 USER_AGENT = f"newsbot/{__version__} (+{{contact}})"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
@@ -107,16 +107,16 @@ FEED_STORE_EMPTY = False
 # Switches to scrapy-redis's scheduler and dupefilter when NEWSBOT_REDIS_URL is set.
 ADDONS = {"newsbot.addons.RedisCrawl": 0}
 EXTENSIONS = {
-    "newsbot.incremental.IncrementalState": 500,
-    "newsbot.incremental.RunSummary": 510,
+    "newsbot.extensions.IncrementalState": 500,
+    "newsbot.extensions.RunSummary": 510,
 }
 SPIDER_MIDDLEWARES = {
-    "newsbot.incremental.SeenRequestFilter": 950,
+    "newsbot.middlewares.SeenRequestFilter": 950,
 }
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
-    "newsbot.politeness.ContactUserAgentMiddleware": 500,
-    "newsbot.incremental.ConditionalRequests": 560,
+    "newsbot.middlewares.ContactUserAgentMiddleware": 500,
+    "newsbot.middlewares.ConditionalRequests": 560,
     # fetch failures named and reported once (newsbot.middlewares)
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "newsbot.middlewares.RobotsTxtMiddleware": 100,
@@ -128,7 +128,6 @@ DOWNLOADER_MIDDLEWARES = {
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "newsbot.logformatter.NewsLogFormatter"
 TELNETCONSOLE_ENABLED = False
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # Scrapy's stats collector, without a hook that runs on every stats call (newsbot.stats).
 STATS_CLASS = "newsbot.stats.StatsCollector"

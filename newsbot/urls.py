@@ -53,3 +53,9 @@ def host_of(url: str) -> str:
     """Return the lower-case host of ``url`` without ``www.``."""
     host = (urlsplit(url).hostname or "").lower()
     return host[4:] if host.startswith("www.") else host
+
+
+def site_of(url: str) -> str:
+    """Return the host of ``url`` without a leading ``www.`` (``unknown`` when it has none),
+    the per-site stats key."""
+    return host_of(url) or "unknown"

@@ -1,7 +1,7 @@
 """Test-only extraction functions for ``NEWSBOT_EXTRACT_FUNCTION``: the real extraction,
 except on pages whose URL contains a marker, where the worker process dies or hangs.
 
-They run inside extraction worker processes (``newsbot.workers``), imported by path.
+They run inside extraction worker processes (``newsbot.procpool``), imported by path.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import signal
 import time
 from typing import Any
 
-from newsbot.extract import extract_article
+from newsbot.extraction import extract_article
 from newsbot.items import Article
 
 CRASH_MARKER = "varga-promises-rail-link-to-drummond-heights"

@@ -26,7 +26,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 import newsbot.feedstorage
-import newsbot.state
+import newsbot.state.sqlite
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,7 +51,7 @@ class KillAt:
         elif moment == "rename":
             newsbot.feedstorage.os.replace = lambda *a, **k: die()  # type: ignore[attr-defined]
         elif moment == "commit":
-            original = newsbot.state.StateStore._insert
+            original = newsbot.state.sqlite.StateStore._insert
 
             def insert_then_die(store: Any, *args: Any) -> None:
                 original(store, *args)
@@ -59,7 +59,7 @@ class KillAt:
                 if self.count == 10:
                     die()
 
-            newsbot.state.StateStore._insert = insert_then_die  # type: ignore[method-assign]
+            newsbot.state.sqlite.StateStore._insert = insert_then_die  # type: ignore[method-assign]
         else:
             raise ValueError(f"unknown kill moment {moment!r}")
 
@@ -117,7 +117,7 @@ def kill_and_rerun(moment: str, origin: str, folder: Path, expected_ids: set[str
     state, out = folder / "state.sqlite", folder / "out"
     base = [str(newsbot), "crawl", origin + "/", "--state", str(state), "-o", str(out / "%(time)s.jsonl"),
             "-s", "AUTOTHROTTLE_ENABLED=False"]
-    extensions = json.dumps({"newsbot.incremental.IncrementalState": 500, "newsbot.incremental.RunSummary": 510,
+    extensions = json.dumps({"newsbot.extensions.IncrementalState": 500, "newsbot.extensions.RunSummary": 510,
                              "tests.killpoints.KillAt": 400})
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     first = subprocess.run([*base, "-s", f"EXTENSIONS={extensions}", "-s", f"NEWSBOT_TEST_KILL_AT={moment}"],

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from newsbot.extract import extract_article
+from newsbot.extraction import extract_article
 
 CASES = Path(__file__).resolve().parent.parent / "fixtures" / "cases"
 CASE_NAMES = sorted(p.stem for p in CASES.glob("*.html"))
@@ -61,7 +61,7 @@ def test_case_leaks_no_clutter(name: str) -> None:
 def test_subheadings_left_out_by_the_extractor_are_put_back_in_place() -> None:
     from lxml import html as lxml_html
 
-    from newsbot.extract import _add_missing_subheadings
+    from newsbot.extraction.body import _add_missing_subheadings
 
     container = lxml_html.fromstring(
         "<div><h2>Kicker above the text</h2><p>First paragraph of the story.</p>"

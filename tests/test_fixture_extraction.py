@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from newsbot.extract import extract_article
+from newsbot.extraction import extract_article
 from newsbot.schema import record_errors
 from tests.conftest import SITE, load_expected, normalise_ws, site_manifest
 

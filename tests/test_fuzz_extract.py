@@ -1,9 +1,16 @@
 """``extract_article`` never raises, whatever the bytes: hypothesis-generated input plus
 truncated and shuffled versions of the fixture pages. Every result is either a record valid
-against the shipped schema or a page with a ``drop_reason``."""
+against the shipped schema or a page with a ``drop_reason``.
+
+The public ``extract_article`` is wrapped in a guard that turns any exception into a page
+dropped as ``"unparsable"``, so a fuzz test calling it could never fail. The fuzz tests
+call the extraction without that guard (``extract_unguarded``, the function
+``functools.wraps`` keeps as ``extract_article.__wrapped__``): an exception on any input
+fails them. One test checks the guard itself."""
 
 from __future__ import annotations
 
+import logging
 import random
 from pathlib import Path
 
@@ -11,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsbot.extract import extract_article
+from newsbot.extraction import extract_article
+from newsbot.identity import article_id
 from newsbot.items import Article
 from newsbot.schema import record_errors
 from tests.conftest import SITE
@@ -19,10 +27,14 @@ from tests.conftest import SITE
 URL = "http://127.0.0.1:9/2025/01/01/fuzzed/"
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
+# The extraction without the guard that turns exceptions into "unparsable" pages.
+extract_unguarded = extract_article.__wrapped__
+
 
 def check(html: str | bytes) -> Article:
-    """Extract ``html`` and assert the result is a valid record or a dropped page."""
-    article = extract_article(html, URL, min_words=5)
+    """Extract ``html`` without the guard and assert the result is a valid record or a
+    dropped page (an exception fails the calling test)."""
+    article = extract_unguarded(html, URL, min_words=5)
     assert isinstance(article, Article)
     if article.drop_reason is None:
         article.source_url = URL
@@ -37,6 +49,23 @@ def fixture_pages() -> list[Path]:
     """Return a few fixture article pages, one per template."""
     pages = sorted(SITE.glob("2025/*/*/*/index.html"))
     return pages[::11][:4]
+
+
+def test_fixture_pages_are_found() -> None:
+    assert len(fixture_pages()) == 4  # an empty parameter list would only skip the page tests
+
+
+def test_the_guard_drops_a_page_the_extraction_raises_on_as_unparsable(caplog: pytest.LogCaptureFixture) -> None:
+    page = 12345  # neither str nor bytes: the extraction rejects it
+    with pytest.raises(TypeError):
+        extract_unguarded(page, URL, min_words=5)
+    with caplog.at_level(logging.WARNING):
+        article = extract_article(page, URL, min_words=5)
+    assert isinstance(article, Article)
+    assert article.drop_reason == "unparsable"
+    assert article.url == URL and article.id == article_id(URL)
+    assert any(r.levelno == logging.WARNING and URL in r.getMessage() and "TypeError" in r.getMessage()
+               for r in caplog.records)
 
 
 TAGS = st.sampled_from(["<html>", "</html>", "<body>", "<p>", "</p>", "<div>", "</div>", "<article>", "<h1>",
@@ -64,6 +93,7 @@ def test_tag_soup(text: str) -> None:
 @pytest.mark.parametrize("page", fixture_pages(), ids=lambda p: p.parent.name[:30])
 def test_truncated_fixture_pages(page: Path) -> None:
     data = page.read_bytes()
+    assert check(data).drop_reason is None  # the whole page is an article: a record, checked against the schema
     for cut in range(0, len(data), max(1, len(data) // 25)):
         check(data[:cut])
     check(data[: len(data) // 2] + b"\xff\xfe\x00" + data[len(data) // 2:])

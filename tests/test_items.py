@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from newsbot.extract import strip_site_name
-from newsbot.items import ArticleLoader, clean_body, split_authors, to_iso8601
+from newsbot.extraction.title import strip_site_name
+from newsbot.extraction.authors import split_authors
+from newsbot.extraction.dates import to_iso8601
+from newsbot.extraction.loader import ArticleLoader
+from newsbot.extraction.text import clean_body
 
 
 @pytest.mark.parametrize(("raw", "iso"), [
@@ -85,7 +88,7 @@ def test_more_author_strings(raw: str, names: list[str]) -> None:
     ("capital von Jemima Kelly", False),
 ])
 def test_looks_like_person(name: str, person: bool) -> None:
-    from newsbot.items import looks_like_person
+    from newsbot.extraction.authors import looks_like_person
 
     assert looks_like_person(name) is person
 
@@ -99,6 +102,6 @@ def test_body_keeps_the_pages_characters() -> None:
     ("Staff Reporter", True), ("Redaktion", True), ("Courier staff reporter", False), ("Ann Lee", False),
 ])
 def test_role_only_names(text: str, role_only: bool) -> None:
-    from newsbot.items import is_role_only
+    from newsbot.extraction.authors import is_role_only
 
     assert is_role_only(text) is role_only

@@ -207,8 +207,9 @@ def test_worker_killed_mid_crawl_loses_nothing(site: FixtureServer, redis_url: s
 
 
 def test_claims_are_exclusive_leases(redis_url: str) -> None:
-    from newsbot.redis_state import RedisStateStore, WorkerSession
-    from newsbot.state import body_fingerprint
+    from newsbot.state.redis import WorkerSession
+    from newsbot.state.redis_store import RedisStateStore
+    from newsbot.identity import body_fingerprint
 
     text = " ".join(f"word{i}" for i in range(300))
     near = text.replace("word150", "other150")
@@ -243,7 +244,7 @@ def test_usage_errors_and_no_redis_import_without_the_flag(tmp_path: Path) -> No
                        "-o", str(tmp_path / "out.jsonl"))
     assert proc.returncode == 2 and proc.stderr.startswith("newsbot: error: redis redis://127.0.0.1:"), proc.stderr
     check = subprocess.run([sys.executable, "-c",
-                            "import sys, newsbot.cli, newsbot.settings, newsbot.pipelines, newsbot.incremental, "
+                            "import sys, newsbot.cli, newsbot.settings, newsbot.pipelines, newsbot.extensions, "
                             "newsbot.addons, newsbot.spiders.site; "
                             "assert 'redis' not in sys.modules and 'scrapy_redis' not in sys.modules"],
                            capture_output=True, text=True)
@@ -275,7 +276,7 @@ def test_worker_killed_at_its_rename_loses_and_repeats_nothing(moment: str, site
     import redis
 
     client = redis.Redis.from_url(redis_url, decode_responses=True)
-    extensions = json.dumps({"newsbot.incremental.IncrementalState": 500, "newsbot.incremental.RunSummary": 510,
+    extensions = json.dumps({"newsbot.extensions.IncrementalState": 500, "newsbot.extensions.RunSummary": 510,
                              "tests.test_redis.DieAtRename": 400})
     lease = ["-s", "NEWSBOT_REDIS_LEASE=2", "-s", "NEWSBOT_EXTRACT_WORKERS=0"]
     first_out, second_out = tmp_path / "first" / "out.jsonl", tmp_path / "second" / "out.jsonl"

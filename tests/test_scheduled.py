@@ -238,7 +238,7 @@ def test_updates_re_emit_changed_articles_flagged(tmp_path: Path, site: FixtureS
 @pytest.mark.parametrize("moment", MOMENTS)
 def test_sigkill_at_any_moment_then_rerun_gives_every_article_once(
         moment: str, site: FixtureServer, tmp_path: Path, expected_records: list[dict[str, Any]]) -> None:
-    from newsbot.items import article_id
+    from newsbot.identity import article_id
 
     expected_ids = {article_id(site.url(r["url"])) for r in expected_records}
     outcome = kill_and_rerun(moment, site.origin, tmp_path, expected_ids)

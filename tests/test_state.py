@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.state import LockedError, RunLock, StateStore, body_fingerprint, url_key
+from newsbot.identity import body_fingerprint, url_key
+from newsbot.state.sqlite import LockedError, RunLock, StateStore
 
 STORY = " ".join(
     f"Paragraph {i}: the harbour board weighed crane contract number {i * 7} against the costs, the noise "
@@ -72,7 +73,7 @@ def test_staged_emissions_count_only_after_commit(tmp_path: Path) -> None:
 def test_second_lock_is_refused_with_holder_and_a_dead_holder_is_taken_over(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite"
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from newsbot.state import RunLock; RunLock(sys.argv[1]).acquire(); "
+        "import sys, time; from newsbot.state.sqlite import RunLock; RunLock(sys.argv[1]).acquire(); "
         "print('held', flush=True); time.sleep(60)"), str(state)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     with pytest.raises(LockedError, match=rf"pid {holder.pid}, started \d{{4}}-"):

@@ -14,7 +14,7 @@ from scrapy.exceptions import DropItem
 
 from newsbot.fixture_server import FixtureServer
 from newsbot.logformatter import drop_level
-from newsbot.workers import PoolBroken, ProcessPool, RemoteError, Utf8Text, WorkerCrashed, WorkerTimeout
+from newsbot.procpool import PoolBroken, ProcessPool, RemoteError, Utf8Text, WorkerCrashed, WorkerTimeout
 from tests.crawling import CrawlResult, crawl
 from tests.extract_hooks import CRASH_MARKER, HANG_MARKER
 
@@ -213,31 +213,3 @@ def test_drop_level_honours_the_exception() -> None:
     assert drop_level(DropItem("x", log_level="ERROR")) == logging.ERROR
     assert drop_level(DropItem("x", log_level="debug")) == logging.DEBUG
     assert drop_level(DropItem("x", log_level="no-such-level")) == logging.INFO
-
-
-def test_the_worker_sets_the_body_fingerprint() -> None:
-    from newsbot.items import Article
-    from newsbot.state import body_fingerprint
-    from newsbot.workers import add_fingerprint
-
-    body = "The harbour board met on Tuesday to discuss the new ferry timetable for the winter."
-    assert add_fingerprint(Article(body=body)).fingerprint == body_fingerprint(body) != 0
-    assert add_fingerprint(Article(body=body, drop_reason="too_short")).fingerprint == 0
-    assert add_fingerprint(Article()).fingerprint == 0
-
-
-def test_the_fast_simhash_equals_body_fingerprint() -> None:
-    import json
-    import random
-    from pathlib import Path
-
-    from newsbot.state import body_fingerprint
-    from newsbot.workers import simhash_fingerprint
-
-    expected = Path(__file__).resolve().parent.parent / "fixtures" / "expected"
-    bodies = [json.loads(f.read_text(encoding="utf-8")).get("body") or "" for f in sorted(expected.glob("*.json"))]
-    words = " ".join(bodies).split()
-    rng = random.Random(7)
-    bodies += [" ".join(rng.choice(words) for _ in range(rng.randint(0, 3000))) for _ in range(200)]
-    bodies += ["", "!!", "one", "one two three", "one two three four", "Straße ÄÖÜ 東京 ニュース 기자"]
-    assert [simhash_fingerprint(b) for b in bodies] == [body_fingerprint(b) for b in bodies]

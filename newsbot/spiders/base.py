@@ -11,10 +11,9 @@ from scrapy import Spider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from newsbot.errors import failure_kind, failure_reason
-from newsbot.incremental import NotModified
+from newsbot.errors import NotModified, failure_kind, failure_reason
 from newsbot.items import PageItem, utc_now_iso
-from newsbot.pipelines import site_of
+from newsbot.urls import site_of
 
 logger = logging.getLogger(__name__)
 

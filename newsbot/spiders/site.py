@@ -22,64 +22,24 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from lxml import etree
 from scrapy import Request
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip
-from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from newsbot.discovery.feeds import FEED_TYPES, feed_links
+from newsbot.discovery.sitemaps import declares_entities, read_sitemap, robots_sitemaps
+from newsbot.engine import engine_closing, engine_scheduler
 from newsbot.items import PageItem
 from newsbot.spiders.base import NewsSpider, is_html
 from newsbot.urls import canonical_request_url, host_of, url_problem
 
 logger = logging.getLogger(__name__)
 
-_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json",
-               "application/rdf+xml", "application/xml", "text/xml")
-_ATOM = "{http://www.w3.org/2005/Atom}"
 # Page requests from a sitemap are yielded while Scrapy's queue holds at most HIGH
 # requests; past that the sitemap waits until the queue is down to LOW.
 SITEMAP_QUEUE_HIGH = 400
 SITEMAP_QUEUE_LOW = 200
-
-
-def declares_entities(body: bytes) -> bool:
-    """Return True when an XML document declares entities in an internal DTD (the shape
-    of "billion laughs" and external-entity attacks; newsbot never expands them)."""
-    head = body[:65536]
-    start = head.find(b"<!DOCTYPE")
-    return start >= 0 and b"<!ENTITY" in head[start:]
-
-
-def feed_links(body: bytes) -> list[str]:
-    """Return the item links of an RSS, RDF or Atom feed; empty when it does not parse.
-
-    The parser never expands entities, loads DTDs or touches the network.
-    """
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             huge_tree=False, recover=True)
-    try:
-        root = etree.fromstring(body, parser=parser)
-    except etree.XMLSyntaxError:
-        return []
-    if root is None:
-        return []
-    links: list[str] = []
-    for item in root.iter("item", "{*}item"):  # RSS 2.0 and RDF
-        link = item.find("link")
-        if link is None:
-            link = item.find("{*}link")
-        if link is not None and link.text and link.text.strip():
-            links.append(link.text.strip())
-        elif (guid := item.find("guid")) is not None and guid.text and guid.get("isPermaLink", "true") == "true":
-            links.append(guid.text.strip())
-    for entry in root.iter(f"{_ATOM}entry"):
-        for link in entry.iter(f"{_ATOM}link"):
-            if link.get("rel", "alternate") == "alternate" and link.get("href"):
-                links.append(link.get("href").strip())
-                break
-    return links
 
 
 class SiteSpider(NewsSpider):
@@ -115,7 +75,7 @@ class SiteSpider(NewsSpider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.feed_paths = settings.getlist("NEWSBOT_FEED_PATHS")
-        spider.follow_depth = settings.getint("NEWSBOT_FOLLOW_DEPTH", 3)
+        spider.follow_depth = settings.getint("NEWSBOT_FOLLOW_DEPTH")
         spider.max_pages = settings.getint("NEWSBOT_MAX_PAGES")
         # hosts are checked by allowed_page (LinkExtractor.allow_domains ignores ports)
         spider.link_extractor = LinkExtractor(unique=True)
@@ -154,8 +114,7 @@ class SiteSpider(NewsSpider):
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
         """Yield the sitemaps robots.txt names, or the conventional ``/sitemap.xml``."""
-        urls = list(sitemap_urls_from_robots(response.body,
-                                             base_url=response.url))
+        urls = robots_sitemaps(response.body, response.url)
         if not urls:
             urls = [urljoin(response.url, "/sitemap.xml")]
             probe = True
@@ -187,11 +146,8 @@ class SiteSpider(NewsSpider):
                 self.count_error("bad_sitemap", response.url)
                 logger.error("bad sitemap: %s: cannot decompress", response.url)
                 return
-        try:
-            sitemap = Sitemap(body)
-        except Exception:  # noqa: BLE001 - lxml raises several types on broken XML
-            sitemap = None
-        if sitemap is None or sitemap.type not in ("sitemapindex", "urlset"):
+        sitemap = read_sitemap(body)
+        if sitemap is None:
             if not response.meta.get("probe"):
                 self.count_error("bad_sitemap", response.url)
                 logger.error("bad sitemap: %s: not a sitemap or sitemap index", response.url)
@@ -199,24 +155,24 @@ class SiteSpider(NewsSpider):
         self.check_entities(response.url, body, "sitemap")
         depth = response.meta.get("sitemap_depth", 0)
         chain = [*response.meta.get("sitemap_chain", []), canonical_request_url(response.url)]
-        if sitemap.type == "urlset":
+        kind, listed = sitemap
+        if kind == "urlset":
             # the page URLs only (~100 bytes each), not the parsed document, are kept while
             # the requests are handed out
-            locs = [loc for entry in sitemap if (loc := (entry.get("loc") or "").strip()) and self.allowed_page(loc)]
-            del sitemap, body
+            locs = [loc for loc in listed if self.allowed_page(loc)]
+            del sitemap, listed, body
             held = len(response.body)
             for n, loc in enumerate(locs):
                 yield self.page_request(loc, depth_links=self.follow_depth)
                 if n % 50 == 49 and not await self.queue_room(held):
                     return
             return
-        for entry in sitemap:
-            loc = (entry.get("loc") or "").strip()
-            if not loc or not self.on_site(loc):
+        for loc in listed:
+            if not self.on_site(loc):
                 continue
-            if sitemap.type != "sitemapindex" and not self.allowed_page(loc):
+            if kind != "sitemapindex" and not self.allowed_page(loc):
                 continue
-            if sitemap.type == "sitemapindex":
+            if kind == "sitemapindex":
                 if canonical_request_url(loc) in chain:
                     self.count_error("sitemap_loop", response.url)
                     logger.warning("sitemap loop: %s lists %s, %s; not followed again", response.url,
@@ -241,8 +197,7 @@ class SiteSpider(NewsSpider):
         queue does not hold requests in this process's memory.
         """
         engine = self.crawler.engine
-        slot = getattr(engine, "_slot", None)
-        scheduler = getattr(slot, "scheduler", None)
+        scheduler = engine_scheduler(engine)
         if (scheduler is None or type(scheduler).__module__ != "scrapy.core.scheduler"
                 or getattr(scheduler, "dqs", None) is not None):
             return True
@@ -255,12 +210,12 @@ class SiteSpider(NewsSpider):
         self._sitemap_bytes_waiting = waiting + held
         try:
             while len(scheduler) > SITEMAP_QUEUE_LOW:
-                if not engine.running or slot.closing is not None:
+                if engine_closing(engine):
                     return False
                 await asyncio.sleep(0.05)
         finally:
             self._sitemap_bytes_waiting -= held
-        return engine.running and slot.closing is None
+        return not engine_closing(engine)
 
     # -- feeds
 
@@ -306,7 +261,7 @@ class SiteSpider(NewsSpider):
         depth = response.meta.get("depth_links", 0)
         if depth == 0:
             for href in response.xpath('//link[@rel="alternate"][@href]'):
-                if (href.attrib.get("type") or "").lower() in _FEED_TYPES:
+                if (href.attrib.get("type") or "").lower() in FEED_TYPES:
                     feed_url = response.urljoin(href.attrib["href"])
                     if self.on_site(feed_url):
                         yield Request(feed_url, callback=self.parse_feed, errback=self.on_error, priority=8)

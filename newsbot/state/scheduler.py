@@ -1,33 +1,31 @@
-"""Shared crawls on Redis: many newsbot processes, one frontier, each article once.
+"""The shared frontier of crawls on Redis: many newsbot processes, one queue, each page once.
 
 Turned on by ``NEWSBOT_REDIS_URL`` (``newsbot crawl --redis URL``) through the
-:class:`newsbot.addons.RedisCrawl` add-on, which sets scrapy-redis's scheduler and dupefilter
-(``SCHEDULER``, ``DUPEFILTER_CLASS``, ``SCHEDULER_PERSIST = True``, ``REDIS_URL``) and
-enables :class:`RedisWorker`. Without the setting nothing here is imported.
+:class:`newsbot.addons.RedisCrawl` add-on, which sets scrapy-redis's scheduler and
+dupefilter (``SCHEDULER``, ``DUPEFILTER_CLASS``, ``SCHEDULER_PERSIST = True``,
+``REDIS_URL``) and enables :class:`newsbot.extensions.RedisWorker`. Without the setting
+nothing here is imported.
 
 * :class:`RedisScheduler` is scrapy-redis's ``Scheduler`` (shared priority queue
   ``newsbot:requests``, shared request fingerprints ``newsbot:dupefilter``) with what a
-  crash-safe crawl needs on Scrapy 2.19: a request is taken from the queue and recorded in
-  the worker's in-flight zset in one Lua step (:class:`LeasedPriorityQueue`), and it is
-  forgotten only when the worker's output file is committed
-  (:meth:`newsbot.redis_state.RedisStateStore.commit`). On opening, and whenever it is
+  crash-safe crawl needs: a request is taken from the queue and recorded in the worker's
+  in-flight zset in one Lua step (:class:`LeasedPriorityQueue`), and it is forgotten only
+  when the worker's output file is committed
+  (:meth:`newsbot.state.redis_store.RedisStateStore.commit`). On opening, and whenever it is
   idle, a worker queues again the in-flight requests of workers whose heartbeat expired.
   Seed requests (robots.txt, home pages, feeds, sitemaps of a seeded site) are always
   queued, their fingerprints recorded so that links to them are still duplicates.
-* :class:`RedisSiteSpider` is the site spider of a worker: its sites come from the Redis
-  hash ``newsbot:sites`` (all workers read it) and its start requests from the seed list
-  ``newsbot:seeds`` (each entry is taken by one worker).
 * :class:`RedisWorker` (extension) keeps an idle worker open while the shared queue, the
   seed list, dead workers' in-flight requests or busy workers may still bring work, and lets
   it finish once all were quiet for ``NEWSBOT_IDLE_EXIT`` seconds.
-* :func:`seed` pushes sites (``newsbot crawl URL... --redis URL --seed-only``).
+* :func:`seed` pushes sites (``newsbot crawl URL... --redis URL --seed-only``); the
+  workers' spider (:class:`newsbot.state.spider.RedisSiteSpider`) takes them.
 
-scrapy-redis 0.9.1 works with Scrapy 2.19 (async ``start()``, asyncio reactor): its
+scrapy-redis 0.9.1 works with Scrapy's async ``start()`` and the asyncio reactor: its
 scheduler satisfies ``BaseScheduler``, start requests reach it through the engine like any
 other, and its Redis calls are short blocking calls on the reactor thread. The subclass
-replaces ``enqueue_request``/``next_request`` (Scrapy 2.19 deprecates the ``spider``
-argument scrapy-redis passes to the stats) and adds the in-flight record, seeds and the
-idle rule.
+replaces ``enqueue_request``/``next_request`` (Scrapy deprecates the ``spider`` argument
+scrapy-redis passes to the stats) and adds the in-flight record and seeds.
 
 Settings read: ``NEWSBOT_REDIS_URL``, ``NEWSBOT_REDIS_LEASE``, ``NEWSBOT_IDLE_EXIT``.
 """
@@ -37,7 +35,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
@@ -46,7 +44,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
-from newsbot.redis_state import (
+from newsbot.state.redis import (
     DUPEFILTER,
     POP_SCRIPT,
     PREFIX,
@@ -54,14 +52,12 @@ from newsbot.redis_state import (
     SEEDS,
     SITES,
     WORKERS,
-    WorkerSession,
     connect,
     heartbeat_key,
-    seeding_key,
     session_of,
 )
-from newsbot.spiders.base import NewsSpider
-from newsbot.spiders.site import SiteSpider
+from newsbot.engine import wake_engine
+from newsbot.state import state_of
 from newsbot.urls import host_of
 
 if TYPE_CHECKING:
@@ -154,74 +150,6 @@ class RedisScheduler(Scheduler):
         return request
 
 
-class RedisSiteSpider(SiteSpider):
-    """The site spider of a shared crawl: sites from ``newsbot:sites``, start requests
-    from the seeds in ``newsbot:seeds`` (taken by one worker each)."""
-
-    session: WorkerSession
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        for name in ("url", "urls", "sites"):
-            kwargs.pop(name, None)
-        NewsSpider.__init__(self, *args, **kwargs)
-        self.site_options: dict[str, dict[str, Any]] = {}
-        self.homes: list[str] = []
-        self.hosts: set[str] = set()
-        self.allowed_domains: list[str] = []
-        self.worker = ""
-
-    @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> RedisSiteSpider:
-        """Return the spider bound to the crawl's worker session, its sites read from Redis.
-        The worker id is the spider attribute ``worker`` (``-o 'out/%(worker)s.jsonl'``)."""
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.session = session_of(crawler)
-        spider.worker = spider.session.id
-        spider.refresh_sites()
-        return spider
-
-    def refresh_sites(self) -> None:
-        """Read the sites of the shared crawl (hosts to stay on and their options)."""
-        for host, raw in self.session.client.hgetall(SITES).items():
-            if host not in self.hosts:
-                options = json.loads(raw)
-                self.hosts.add(host)
-                self.site_options[host] = options
-                self.homes.extend(options.get("urls", []))
-        self.allowed_domains = sorted(self.hosts)
-
-    def know_host(self, url: str) -> None:
-        """Read the sites again when ``url`` is on a site this worker has not heard of."""
-        if host_of(url) not in self.hosts:
-            self.refresh_sites()
-
-    def seed_requests(self) -> list[Request]:
-        """Take every seed from the seed list (recorded under this worker until its
-        requests are queued: :meth:`seeds_queued`) and return their start requests."""
-        client = self.session.client
-        requests: list[Request] = []
-        while (raw := client.lmove(SEEDS, seeding_key(self.session.id), "LEFT", "RIGHT")) is not None:
-            entry = json.loads(raw)
-            self.know_host(entry["home"])
-            for request in self.home_requests(entry["home"]):
-                request.meta["newsbot_seed"] = True
-                requests.append(request)
-            logger.info("redis: seeded %s", entry["home"])
-        return requests
-
-    def seeds_queued(self) -> None:
-        """The requests of the seeds taken are in the shared queue: forget the seeds."""
-        self.session.client.delete(seeding_key(self.session.id))
-
-    async def start(self) -> AsyncIterator[Any]:
-        """Yield the start requests of the seeds waiting in Redis (more are taken when idle)."""
-        requests = self.seed_requests()
-        for request in requests:
-            yield request
-        if requests:
-            self.seeds_queued()
-
-
 class RedisWorker:
     """Extension: keeps an idle worker of a shared crawl open while work may still come,
     and lets it finish once the shared queue and the seed list stayed empty (and no other
@@ -229,7 +157,7 @@ class RedisWorker:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.idle_exit = crawler.settings.getfloat("NEWSBOT_IDLE_EXIT", 30.0)
+        self.idle_exit = crawler.settings.getfloat("NEWSBOT_IDLE_EXIT")
         self._poll: Any = None
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
 
@@ -243,26 +171,19 @@ class RedisWorker:
     def _poll_soon(self) -> None:
         """Look at the shared queue again in ``POLL_SECONDS`` rather than at the engine's
         next heartbeat (5 s), so an idle worker joins new work quickly."""
-        def poke() -> None:
-            slot = getattr(self.crawler.engine, "_slot", None)  # Scrapy has no public hook for this
-            if slot is not None and slot.closing is None:
-                slot.nextcall.schedule()
-
         from twisted.internet import reactor  # the installed one (asyncio): import it late
 
         if self._poll is None or not self._poll.active():
-            self._poll = reactor.callLater(POLL_SECONDS, poke)
+            self._poll = reactor.callLater(POLL_SECONDS, wake_engine, self.crawler.engine)
 
     def spider_idle(self, spider: Any) -> None:
         """Raise ``DontCloseSpider`` while there is, or may soon be, shared work."""
-        from newsbot.incremental import state_of
-
         session = session_of(self.crawler)
         session.set_state("idle")
         if session.idle_since is None:
             session.idle_since = time.monotonic()
         store = state_of(self.crawler)
-        if store is not None and hasattr(store, "recover"):
+        if store is not None:
             store.recover()
         work = session.requeue_dead()
         take = getattr(spider, "seed_requests", None)

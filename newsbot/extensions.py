@@ -1,18 +1,14 @@
-"""Scrapy components of incremental, unattended crawls.
+"""Scrapy extensions of unattended crawls.
 
-* :class:`IncrementalState` (extension): opens the emitted-articles store named by
-  ``NEWSBOT_STATE`` (and takes the run lock unless the ``newsbot`` command already holds
-  it: ``NEWSBOT_LOCK_HELD``), and commits what this run emitted only once every feed file
-  has been stored (``feed_exporter_closed``); with no feed, when the spider closes.
-* :class:`SeenRequestFilter` (spider middleware): drops requests for pages already emitted
-  before they are fetched (``newsbot/skipped/seen``), unless ``NEWSBOT_UPDATES`` is on.
-* :class:`ConditionalRequests` (downloader middleware): sends ``If-None-Match`` /
-  ``If-Modified-Since`` for feeds and leaf sitemaps, so an unchanged site costs little.
-* :class:`RunSummary` (extension): counts pages discovered per site, shows a progress line
-  on a terminal, and writes the per-site summary beside the output as ``<output>.stats.json``.
+* :class:`IncrementalState`: opens the emitted-articles store named by ``NEWSBOT_STATE``
+  (and takes the run lock unless the ``newsbot`` command already holds it:
+  ``NEWSBOT_LOCK_HELD``), and commits what this run emitted only once every feed file has
+  been stored (``feed_exporter_closed``); with no feed, when the spider closes.
+* :class:`RunSummary`: counts pages discovered per site, shows a progress line on a
+  terminal, and writes the per-site summary beside the output as ``<output>.stats.json``.
 
-Settings read: ``NEWSBOT_STATE``, ``NEWSBOT_LOCK_HELD``, ``NEWSBOT_UPDATES``,
-``NEWSBOT_PROGRESS``, ``NEWSBOT_STATS_FILE``.
+Settings read: ``NEWSBOT_STATE``, ``NEWSBOT_LOCK_HELD``, ``NEWSBOT_PROGRESS``,
+``NEWSBOT_STATS_FILE``.
 """
 
 from __future__ import annotations
@@ -27,46 +23,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 
-from newsbot.state import LockedError, RunLock, StateStore, url_key
+from newsbot.state import EmittedStore, state_of
+from newsbot.statskeys import per_site, totals
 from newsbot.urls import host_of
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-    from newsbot.redis_state import RedisStateStore
+    from newsbot.state.sqlite import RunLock
 
 logger = logging.getLogger(__name__)
-
-_STATE_ATTR = "_newsbot_state"
-
-
-def state_of(crawler: Crawler) -> StateStore | RedisStateStore | None:
-    """Return the crawl's emitted-articles store (opened once per crawler): the Redis one
-    when ``NEWSBOT_REDIS_URL`` is set, else the SQLite one of ``NEWSBOT_STATE``, else None."""
-    if not hasattr(crawler, _STATE_ATTR):
-        path = crawler.settings.get("NEWSBOT_STATE")
-        if crawler.settings.get("NEWSBOT_REDIS_URL"):
-            from newsbot.redis_state import RedisStateStore  # imports redis: only when asked for
-
-            setattr(crawler, _STATE_ATTR, RedisStateStore.for_crawler(crawler))
-        else:
-            setattr(crawler, _STATE_ATTR, StateStore(path) if path else None)
-    return getattr(crawler, _STATE_ATTR)
-
-
-class NotModified(IgnoreRequest):
-    """A feed or sitemap answered 304: nothing new there since the last complete run."""
-
 
 class IncrementalState:
     """Holds the run lock and commits staged emissions after the output is in place."""
 
-    def __init__(self, crawler: Crawler, store: StateStore) -> None:
+    def __init__(self, crawler: Crawler, store: EmittedStore) -> None:
         self.crawler = crawler
         self.store = store
         self.lock: RunLock | None = None
@@ -88,7 +62,9 @@ class IncrementalState:
         """Take the run lock (unless the command holds it; close the spider if another run
         holds it), then settle what a run that died during its final rename left."""
         # shared-crawl workers (Redis) run side by side: no lock
-        if not self.crawler.settings.getbool("NEWSBOT_LOCK_HELD") and getattr(self.store, "locking", True):
+        if not self.crawler.settings.getbool("NEWSBOT_LOCK_HELD") and self.store.locking:
+            from newsbot.state.sqlite import LockedError, RunLock
+
             try:
                 self.lock = RunLock(self.store.path).acquire()
             except LockedError as exc:
@@ -98,7 +74,7 @@ class IncrementalState:
                 asyncio.get_event_loop().call_soon(
                     lambda: asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="locked")))
                 return
-        recovered = self.store.recover() if hasattr(self.store, "recover") else 0
+        recovered = self.store.recover()
         if recovered:
             logger.info("state: recorded %d emissions of an output file a killed run had put in place", recovered)
 
@@ -142,106 +118,6 @@ class IncrementalState:
                 self.lock.release()
 
 
-class SeenRequestFilter:
-    """Spider middleware: drops requests for pages emitted by an earlier run."""
-
-    def __init__(self, crawler: Crawler, store: StateStore) -> None:
-        self.stats = crawler.stats
-        self.store = store
-        self.counted: set[str] = set()  # keys already counted as skipped in this run
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SeenRequestFilter:
-        """Return the middleware, or raise ``NotConfigured`` without a store or with
-        ``NEWSBOT_UPDATES`` (updates need every page fetched again)."""
-        store = state_of(crawler)
-        if store is None or crawler.settings.getbool("NEWSBOT_UPDATES"):
-            raise NotConfigured
-        return cls(crawler, store)
-
-    def _keep(self, request: Request) -> bool:
-        key = url_key(request.url)
-        if self.store.lookup_key(key) is None:
-            return True
-        if key in self.counted:
-            return False
-        self.counted.add(key)
-        host = host_of(request.url)
-        self.stats.inc_value("newsbot/skipped/seen")
-        self.stats.inc_value(f"newsbot/site/{host}/skipped/seen")
-        self.stats.inc_value(f"newsbot/site/{host}/found")
-        return False
-
-    async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        """Yield the callback's output without requests for already-emitted pages."""
-        async for entry in result:
-            if isinstance(entry, Request) and not self._keep(entry):
-                continue
-            yield entry
-
-    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        """Yield the start requests without already-emitted pages."""
-        async for entry in start:
-            if isinstance(entry, Request) and not self._keep(entry):
-                continue
-            yield entry
-
-
-_CONDITIONAL_CALLBACKS = ("parse_feed", "parse_sitemap")
-
-
-class ConditionalRequests:
-    """Downloader middleware: revalidates feeds and leaf sitemaps with ETag/Last-Modified."""
-
-    def __init__(self, crawler: Crawler, store: StateStore) -> None:
-        self.stats = crawler.stats
-        self.store = store
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ConditionalRequests:
-        """Return the middleware, or raise ``NotConfigured`` without a store."""
-        store = state_of(crawler)
-        if store is None:
-            raise NotConfigured
-        return cls(crawler, store)
-
-    @staticmethod
-    def _applies(request: Request) -> bool:
-        callback = getattr(request.callback, "__name__", "")
-        return callback in _CONDITIONAL_CALLBACKS
-
-    def process_request(self, request: Request) -> None:
-        """Add the stored validators of a feed or sitemap to its request."""
-        if not self._applies(request):
-            return None
-        etag, last_modified = self.store.validators(request.url)
-        if etag:
-            request.headers.setdefault(b"If-None-Match", etag.encode("latin-1"))
-        if last_modified:
-            request.headers.setdefault(b"If-Modified-Since", last_modified.encode("latin-1"))
-        return None
-
-    def process_response(self, request: Request, response: Response) -> Response:
-        """Stage the validators of a fresh feed or leaf sitemap; turn a 304 into
-        :class:`NotModified`."""
-        if not self._applies(request):
-            return response
-        if response.status == 304:
-            host = host_of(request.url)
-            self.stats.inc_value("newsbot/unchanged")
-            self.stats.inc_value(f"newsbot/site/{host}/unchanged")
-            raise NotModified(f"not modified since the last run: {request.url}")
-        if response.status == 200 and b"<sitemapindex" not in response.body[:4096]:
-            etag = response.headers.get(b"ETag")
-            last_modified = response.headers.get(b"Last-Modified")
-            self.store.stage_validators(
-                request.url,
-                etag.decode("latin-1") if etag else None,
-                last_modified.decode("latin-1") if last_modified else None,
-            )
-        return response
-
-
 class RunSummary:
     """Counts discovered pages per site, draws a progress line on a terminal, and writes
     the run's per-site summary as JSON beside the output file."""
@@ -249,7 +125,7 @@ class RunSummary:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
-        self.progress = crawler.settings.getbool("NEWSBOT_PROGRESS", True) and sys.stderr.isatty()
+        self.progress = crawler.settings.getbool("NEWSBOT_PROGRESS") and sys.stderr.isatty()
         self.stats_file = crawler.settings.get("NEWSBOT_STATS_FILE") or ""
         self.outputs: list[str] = []
         self._last_draw = 0.0
@@ -321,34 +197,3 @@ class RunSummary:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         os.replace(tmp, path)
-
-
-def totals(stats: dict[str, Any]) -> dict[str, Any]:
-    """Return the run-wide newsbot counts of a stats dict (pages, articles, drops, errors)."""
-    out: dict[str, Any] = {}
-    for key, value in stats.items():
-        if key.startswith("newsbot/") and not key.startswith("newsbot/site/"):
-            out[key[len("newsbot/"):]] = value
-    return out
-
-
-def per_site(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Return, per site host: discovered, fetched, pages, written, skipped as seen, found,
-    unchanged, dropped by reason and errors by kind."""
-    sites: dict[str, dict[str, Any]] = {}
-    for key, value in stats.items():
-        if not key.startswith("newsbot/site/"):
-            continue
-        _, _, host, *rest = key.split("/")
-        site = sites.setdefault(host, {"discovered": 0, "fetched": 0, "pages": 0, "written": 0, "skipped_seen": 0,
-                                       "found": 0, "unchanged": 0, "dropped": {}, "errors": {}})
-        name = "/".join(rest)
-        if name == "articles":
-            site["written"] = value
-        elif name == "skipped/seen":
-            site["skipped_seen"] = value
-        elif rest[0] in ("dropped", "errors") and len(rest) == 2:
-            site[rest[0]][rest[1]] = value
-        elif name in site:
-            site[name] = value
-    return sites

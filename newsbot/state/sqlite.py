@@ -1,11 +1,11 @@
-"""The emitted-articles store for incremental crawls (SQLite), and the run lock.
+"""The emitted-articles store of incremental crawls on SQLite, and the run lock.
 
-What was emitted is keyed by the article's URL key (:func:`url_key` of its canonical URL)
-and carries a content fingerprint (a 64-bit SimHash of the body) so the same story under
-another URL is recognised too. Records become "emitted" only when :meth:`StateStore.commit`
-runs, which the crawl does after its output file is complete and renamed into place: a
-crash before that leaves the store as it was, so the next run emits those articles again
-(at worst a repeat, never a gap).
+What was emitted is keyed by the article's URL key (:func:`newsbot.identity.url_key` of its
+canonical URL) and carries a content fingerprint (a 64-bit SimHash of the body) so the same
+story under another URL is recognised too. Records become "emitted" only when
+:meth:`StateStore.commit` runs, which the crawl does after its output file is complete and
+renamed into place: a crash before that leaves the store as it was, so the next run emits
+those articles again (at worst a repeat, never a gap).
 
 :class:`RunLock` keeps two runs off the same store: an ``flock`` on ``<state>.lock``, which
 the kernel releases when its holder dies, so a lock left by a dead process is taken over.
@@ -16,76 +16,16 @@ Nothing here imports Scrapy.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
-import re
 import sqlite3
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from newsbot.urls import TRACKING_PARAMS
-
-SIMHASH_BITS = 64
-# Bodies whose SimHash differ in at most this many bits are the same story.
-NEAR_DUPLICATE_BITS = 3
-_BANDS = 4  # SimHash split in 4 bands of 16 bits: two hashes within 3 bits share a band
-
-
-def default_state_path() -> Path:
-    """Return the default store path: ``$XDG_STATE_HOME/newsbot/state.sqlite`` (``~/.local/state``)."""
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "newsbot" / "state.sqlite"
-
-
-_AMP_PATH = re.compile(r"/(?:amp|print)/?$|\.amp(?=\.html?$|$)", re.IGNORECASE)
-_AMP_PARAMS = {"amp", "outputtype", "print", "output", "view", "format"}
-_TRACKING = {p.lower() for p in TRACKING_PARAMS}
-
-
-@lru_cache(maxsize=4096)  # asked several times per page (stats keys, dedup)
-def url_key(url: str) -> str:
-    """Return the key that all URL variants of one story share: host without ``www.`` and
-    without scheme, path without AMP/print suffixes or a trailing slash, and the query
-    without tracking, AMP or print parameters (sorted)."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
-    if host.startswith(("www.", "amp.", "m.")):
-        host = host.split(".", 1)[1]
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
-    path = _AMP_PATH.sub("", parts.path or "/").rstrip("/") or "/"
-    query = sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in _TRACKING and not k.lower().startswith("utm_")
-        and not (k.lower() in _AMP_PARAMS and v.lower() in ("", "1", "true", "amp", "print"))
-    )
-    return host + path + ("?" + urlencode(query) if query else "")
-
-
-def body_fingerprint(body: str) -> int:
-    """Return a 64-bit SimHash of the body's 4-word shingles (near-identical texts get
-    hashes a few bits apart); 0 for an empty body."""
-    words = re.findall(r"\w+", body.casefold())
-    if not words:
-        return 0
-    shingles = [" ".join(words[i:i + 4]) for i in range(max(1, len(words) - 3))]
-    weights = [0] * SIMHASH_BITS
-    for shingle in shingles:
-        h = int.from_bytes(hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest(), "big")
-        for bit in range(SIMHASH_BITS):
-            weights[bit] += 1 if h >> bit & 1 else -1
-    return sum(1 << bit for bit in range(SIMHASH_BITS) if weights[bit] > 0)
-
-
-def _bands(fingerprint: int) -> list[int]:
-    return [(fingerprint >> (16 * i)) & 0xFFFF for i in range(_BANDS)]
-
+from newsbot.identity import NEAR_DUPLICATE_BITS, bands
+from newsbot.state import Seen, StagedWrites
 
 def _signed(value: int) -> int:
     """SQLite integers are signed 64-bit."""
@@ -94,62 +34,6 @@ def _signed(value: int) -> int:
 
 def _unsigned(value: int) -> int:
     return value + (1 << 64) if value < 0 else value
-
-
-class FingerprintIndex:
-    """In-memory index of body fingerprints for near-duplicate lookups within one run."""
-
-    def __init__(self) -> None:
-        self._bands: list[dict[int, list[tuple[int, str]]]] = [{} for _ in range(_BANDS)]
-
-    def add(self, fingerprint: int, key: str) -> None:
-        """Index ``fingerprint`` under ``key``."""
-        if fingerprint:
-            for band, value in zip(self._bands, _bands(fingerprint), strict=True):
-                band.setdefault(value, []).append((fingerprint, key))
-
-    def find(self, fingerprint: int) -> str | None:
-        """Return the key of an indexed fingerprint within ``NEAR_DUPLICATE_BITS``, or None."""
-        if not fingerprint:
-            return None
-        for band, value in zip(self._bands, _bands(fingerprint), strict=True):
-            for stored, key in band.get(value, ()):
-                if bin(stored ^ fingerprint).count("1") <= NEAR_DUPLICATE_BITS:
-                    return key
-        return None
-
-
-@dataclass(frozen=True)
-class Seen:
-    """A stored emission: the key it was stored under and its fingerprint."""
-
-    key: str
-    url: str
-    fingerprint: int
-    first_emitted: str
-
-
-class StagedWrites:
-    """What a run stages for its store's commit: emissions, feed/sitemap validators, and
-    per-site article counts. Shared by the SQLite and Redis stores."""
-
-    def __init__(self) -> None:
-        self._pending: dict[str, tuple[str, int, list[str], str | None]] = {}
-        self._pending_validators: dict[str, tuple[str | None, str | None]] = {}
-        self._pending_sites: dict[str, int] = {}
-
-    def stage(self, key: str, url: str, fingerprint: int, aliases: list[str], output: str | None = None) -> None:
-        """Stage an emission; it is stored by the next :meth:`commit`."""
-        self._pending[key] = (url, fingerprint, aliases, output)
-
-    def stage_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        """Stage the HTTP validators of a feed or sitemap response."""
-        if etag or last_modified:
-            self._pending_validators[url] = (etag, last_modified)
-
-    def stage_site(self, host: str, found: int) -> None:
-        """Stage how many articles a site gave in this run."""
-        self._pending_sites[host] = found
 
 
 class StateStore(StagedWrites):
@@ -196,10 +80,10 @@ class StateStore(StagedWrites):
         """Return an emission whose body fingerprint is within ``NEAR_DUPLICATE_BITS``."""
         if not fingerprint:
             return None
-        bands = _bands(fingerprint)
+        values = bands(fingerprint)
         rows = self.db.execute(
             "SELECT key, url, fingerprint, first_emitted FROM emitted "
-            "WHERE band0 = ? OR band1 = ? OR band2 = ? OR band3 = ?", bands).fetchall()
+            "WHERE band0 = ? OR band1 = ? OR band2 = ? OR band3 = ?", values).fetchall()
         for key, url, stored, first in rows:
             if bin(_unsigned(stored) ^ fingerprint).count("1") <= NEAR_DUPLICATE_BITS:
                 return Seen(key, url, _unsigned(stored), first)
@@ -269,7 +153,7 @@ class StateStore(StagedWrites):
             "url = excluded.url, fingerprint = excluded.fingerprint, band0 = excluded.band0, "
             "band1 = excluded.band1, band2 = excluded.band2, band3 = excluded.band3, "
             "last_emitted = excluded.last_emitted, output = excluded.output",
-            (key, url, _signed(fingerprint), *_bands(fingerprint), now, now, output))
+            (key, url, _signed(fingerprint), *bands(fingerprint), now, now, output))
         for alias in aliases:
             if alias != key:
                 self.db.execute("INSERT OR REPLACE INTO aliases (key, article_key) VALUES (?, ?)", (alias, key))

@@ -1,225 +1,29 @@
-"""Extraction off the reactor thread: a small pool of worker processes.
-
-Scrapy runs item pipelines on its reactor thread, so a CPU-heavy extraction step there
-caps a crawl at one core and stalls downloads while it runs. :class:`ProcessPool` runs a
-function (``extract_article`` by default) in ``size`` child processes instead, and hands
-the result back to the asyncio event loop of Scrapy's asyncio reactor, where an
-``async def process_item`` awaits it.
-
-Each worker is a process of its own with its own pipe, running one task at a time (the
-next one, already sent, waits in its pipe), so that:
-
-* a worker that dies (a segfault in a C extension, the OOM killer) loses only the task it
-  was running: that task fails with :class:`WorkerCrashed` and a new worker takes the
-  dead one's place (``concurrent.futures.ProcessPoolExecutor`` would instead break the
-  whole pool and fail every task in flight);
-* a task that runs past the time limit fails with :class:`WorkerTimeout`; its worker is
-  killed and replaced, and the other workers' tasks are untouched;
-* a task that was waiting behind the lost one had not started: it goes to another worker;
-* an exception raised by the function itself fails that task with :class:`RemoteError`
-  (the worker carries on).
-
-Workers are started with the ``spawn`` method: they share no file descriptors, locks or
-threads with the crawling process (forking a process that runs Twisted's thread pool is
-unsafe), and each one imports the function once, then signals it is ready. Each worker has
-two one-way pipes, tasks in and results out. Tasks are written by the event loop itself,
-without blocking: the pipe is enlarged (Linux) so that a page usually goes in one write,
-and what does not fit is written when the pipe has room (``loop.add_writer``). No thread
-of the crawling process ever touches a worker.
-
-Settings read (by :class:`newsbot.pipelines.ExtractPipeline`, which builds the pool):
-
-* ``NEWSBOT_EXTRACT_WORKERS``: worker processes (0 or 1: extract in the crawling process);
-* ``NEWSBOT_EXTRACT_TIMEOUT``: seconds one page may take in a worker (0: no limit);
-* ``NEWSBOT_EXTRACT_FUNCTION``: ``module:function`` path of the extraction function.
-"""
+"""The pool side of :mod:`newsbot.procpool`: :class:`ProcessPool`."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import importlib
-import importlib.util
 import logging
 import multiprocessing
 import os
-import re
-import signal
-import struct
-import sys
-import traceback
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
-logger = logging.getLogger(__name__)
+from newsbot.procpool.child import (
+    MAX_START_FAILURES,
+    PoolBroken,
+    RemoteError,
+    WorkerCrashed,
+    WorkerTimeout,
+    _worker_main,
+    describe_exitcode,
+    frame,
+    frame_parts,
+)
 
-DEFAULT_FUNCTION = "newsbot.extract:extract_article"
-
-
-class WorkerCrashed(Exception):
-    """The worker process running a task died before it answered."""
-
-    def __init__(self, exitcode: int | None) -> None:
-        self.exitcode = exitcode
-        super().__init__(f"worker process died ({describe_exitcode(exitcode)})")
-
-
-class WorkerTimeout(Exception):
-    """A task ran past the time limit; its worker was killed."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        super().__init__(f"no result after {seconds:g} s; worker killed")
-
-
-class RemoteError(Exception):
-    """The function raised in the worker; ``remote_traceback`` is the worker's traceback."""
-
-    def __init__(self, description: str, remote_traceback: str) -> None:
-        self.remote_traceback = remote_traceback
-        super().__init__(description)
-
-    def __str__(self) -> str:
-        return f"{self.args[0]}\n\nworker traceback:\n{self.remote_traceback}"
-
-
-class PoolBroken(Exception):
-    """Workers cannot start (the function does not import in a fresh process, or
-    :data:`MAX_START_FAILURES` workers in a row died before they were ready)."""
-
-
-MAX_START_FAILURES = 3
-
-
-def describe_exitcode(exitcode: int | None) -> str:
-    """Return ``exitcode`` of a dead process in words: ``"signal SIGSEGV"``, ``"exit code 3"``."""
-    if exitcode is None:
-        return "exit status unknown"
-    if exitcode < 0:
-        try:
-            return f"signal {signal.Signals(-exitcode).name}"
-        except ValueError:
-            return f"signal {-exitcode}"
-    return f"exit code {exitcode}"
-
-
-def load_function(path: str) -> Callable[..., Any]:
-    """Return the callable named by ``path`` (``"package.module:function"``).
-
-    Raises ``ValueError`` when the path is malformed and ``ImportError``/``AttributeError``
-    when it names nothing.
-    """
-    module_name, sep, attr = path.partition(":")
-    if not sep or not module_name or not attr:
-        raise ValueError(f"expected 'module:function', got {path!r}")
-    target: Any = importlib.import_module(module_name)
-    for part in attr.split("."):
-        target = getattr(target, part)
-    if not callable(target):
-        raise ValueError(f"{path!r} is not callable")
-    return target
-
-
-def check_function_path(path: str) -> None:
-    """Check, without importing it, that ``path`` names a function in an importable module.
-
-    Raises ``ValueError`` when the path is malformed and ``ImportError`` when its module
-    cannot be found.
-    """
-    module_name, sep, attr = path.partition(":")
-    if not sep or not module_name or not attr:
-        raise ValueError(f"expected 'module:function', got {path!r}")
-    if importlib.util.find_spec(module_name) is None:
-        raise ImportError(f"no module named {module_name!r} (from {path!r})")
-
-
-def _worker_main(tasks: Connection, results: Connection, function_path: str,
-                 blocked_imports: tuple[str, ...] = (), finish_path: str = "") -> None:
-    """Body of a worker process: load the function, then answer tasks until told to stop.
-
-    ``blocked_imports`` are made unimportable first (``import`` raises ``ImportError``), for
-    libraries that import optional packages the function does not need. ``finish_path``
-    (``module:function``, optional) names a function applied to each result in the worker
-    before it is sent back (work the caller would otherwise do on its own thread).
-
-    Messages sent: ``("ready", None)`` once, then ``("ok", result)`` or
-    ``("error", (description, traceback))`` per task; ``("failed", traceback)`` when the
-    function cannot be loaded.
-    """
-    # Ctrl-C reaches the whole process group: the crawl shuts the workers down itself.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in blocked_imports:
-        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
-    try:
-        function = load_function(function_path)
-        finish = load_function(finish_path) if finish_path else None
-    except BaseException:  # noqa: BLE001 - reported to the parent, which stops the pool
-        results.send(("failed", traceback.format_exc()))
-        return
-    results.send(("ready", None))
-    while True:
-        try:
-            task = tasks.recv()
-        except (EOFError, OSError):  # the crawling process is gone
-            return
-        if task is None:
-            return
-        args, kwargs = task
-        try:
-            result = function(*args, **kwargs)
-            message: tuple[str, Any] = ("ok", finish(result) if finish is not None else result)
-            del result
-        except Exception as exc:  # noqa: BLE001 - any failure of one task goes back to the caller
-            message = ("error", (f"{type(exc).__name__}: {exc}", traceback.format_exc()))
-        del task, args, kwargs
-        results.send(message)
-
-
-def add_fingerprint(result: Any) -> Any:
-    """Return ``result`` (an extracted ``Article``) with its body fingerprint set, when it
-    has a body and is an article (a finish step for extraction workers: the SimHash of
-    :func:`newsbot.state.body_fingerprint`, which the crawling process's dedup step would
-    otherwise compute on the reactor thread)."""
-    if hasattr(result, "fingerprint") and getattr(result, "body", None) and not getattr(result, "drop_reason", None):
-        result.fingerprint = simhash_fingerprint(result.body)
-    return result
-
-
-# _BIT_TABLES[k] maps a byte to its bit k (0 or 1), for bytes.translate
-_BIT_TABLES = [bytes((value >> bit) & 1 for value in range(256)) for bit in range(8)]
-
-
-def simhash_fingerprint(body: str) -> int:
-    """Return :func:`newsbot.state.body_fingerprint` of ``body``, computed ~10x faster.
-
-    Same words, shingles and BLAKE2b hashes; but instead of adding +1/-1 to 64 weights per
-    shingle in Python, the hashes are laid end to end and each bit is counted in C: one
-    column of bytes per byte position, ``translate`` to that bit's 0/1 values, ``count``.
-    A bit is set when more than half the shingles have it (weight ``2 * count - n > 0``).
-    ``tests/test_workers.py`` checks that both functions agree.
-    """
-    from newsbot.state import SIMHASH_BITS, body_fingerprint
-
-    if SIMHASH_BITS != 64:
-        return body_fingerprint(body)
-    words = re.findall(r"\w+", body.casefold())
-    if not words:
-        return 0
-    blake = hashlib.blake2b
-    shingles = map(" ".join, zip(words, words[1:], words[2:], words[3:])) if len(words) > 3 else [" ".join(words)]
-    digests = b"".join([blake(shingle.encode("utf-8"), digest_size=8).digest() for shingle in shingles])
-    count = len(digests) // 8
-    fingerprint = 0
-    for byte in range(8):  # from the least significant byte of the big-endian hashes
-        column = digests[7 - byte::8]
-        for bit in range(8):
-            if 2 * column.translate(_BIT_TABLES[bit]).count(1) > count:
-                fingerprint |= 1 << (8 * byte + bit)
-    return fingerprint
+logger = logging.getLogger("newsbot.procpool")
 
 
 @dataclass(eq=False)
@@ -232,34 +36,6 @@ class _Task:
 
 
 _PIPE_SIZE = 1 << 20  # bytes a task pipe holds (Linux's default ceiling for unprivileged users)
-
-
-class Utf8Text:
-    """Text for a worker, held as the UTF-8 bytes it was decoded from (a leading BOM is
-    dropped): it pickles as those bytes, a copy, where a ``str`` would be encoded again,
-    and unpickles in the worker as the ``str`` itself, so the function receives text."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def __reduce__(self) -> tuple[type[str], tuple[bytes, str]]:
-        return str, (self.data, "utf-8-sig")
-
-
-def frame_parts(message: Any) -> tuple[bytes, bytes]:
-    """Return ``message`` pickled and framed as ``Connection.recv`` reads it, as the header
-    (a 4-byte big-endian length, or -1 and an 8-byte length above 2 GiB) and the pickle."""
-    payload = ForkingPickler.dumps(message)
-    size = len(payload)
-    header = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
-    return header, payload
-
-
-def frame(message: Any) -> bytes:
-    """Return ``message`` pickled and framed as ``Connection.recv`` reads it."""
-    return b"".join(frame_parts(message))
 
 
 def _grow_pipe(fd: int) -> None:
@@ -310,7 +86,7 @@ class ProcessPool:
     Not thread-safe: every method must be called from the loop's thread.
     """
 
-    def __init__(self, size: int, function_path: str = DEFAULT_FUNCTION, timeout: float = 0.0,
+    def __init__(self, size: int, function_path: str, timeout: float = 0.0,
                  max_tasks_per_worker: int = 0, blocked_imports: tuple[str, ...] = (), finish: str = "",
                  depth: int = 2) -> None:
         if size < 1:

@@ -1,0 +1,30 @@
+"""The ``newsbot`` command: crawl, scrape, extract and demo.
+
+:mod:`.parse` builds the argument parser, :mod:`.commands` runs each command (Scrapy with
+the project settings, the ``-s NAME=VALUE`` overrides and a JSONL feed for ``-o``), and
+:mod:`.report` prints the summary and decides the exit code, the same for every command.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from newsbot.cli.commands import UsageError
+from newsbot.cli.report import EXIT_USAGE
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``newsbot`` command and return its exit code."""
+    from newsbot.cli.parse import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"newsbot: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

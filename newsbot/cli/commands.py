@@ -1,0 +1,249 @@
+"""The commands of ``newsbot``: each runs Scrapy with the project settings (``newsbot.settings``),
+the ``-s NAME=VALUE`` overrides, and a JSONL feed for ``-o``, then prints the run's summary
+and returns the exit code of :func:`newsbot.cli.report.exit_code`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from newsbot.cli.report import EXIT_FAILURES, EXIT_LOCKED, EXIT_OK, exit_code, site_summary_lines, summary_lines
+
+logger = logging.getLogger("newsbot")
+
+
+class UsageError(Exception):
+    """A command-line or configuration error: reported in one line, exit code 2."""
+
+
+def _settings(overrides: list[str], log_level: str | None) -> Any:
+    """Return the project settings with ``-s NAME=VALUE`` overrides applied."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newsbot.settings")
+    from scrapy.utils.project import get_project_settings
+
+    return _apply_overrides(get_project_settings(), overrides, log_level)
+
+
+def _apply_overrides(settings: Any, overrides: list[str], log_level: str | None) -> Any:
+    """Return ``settings`` with ``-s NAME=VALUE`` overrides and the log level applied."""
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"-s {item!r}: expected NAME=VALUE")
+        settings.set(name.strip(), value, priority="cmdline")
+    if log_level:
+        settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
+    return settings
+
+
+def feed_uri(output: str) -> str:
+    """Return the Scrapy feed URI for an ``-o`` value (``-`` is standard output)."""
+    if output == "-":
+        return "stdout:"
+    return str(Path(output).expanduser().resolve())
+
+
+def run_crawl(spider: str | type, output: str | None, settings: Any, **spider_kwargs: Any) -> dict[str, Any]:
+    """Run one crawl (spider name or class) to completion and return its stats."""
+    from scrapy.crawler import CrawlerProcess
+
+    if output:
+        settings.set("FEEDS", {feed_uri(output): {"format": "jsonl", "overwrite": True, "encoding": "utf-8"}},
+                     priority="cmdline")
+    process = CrawlerProcess(settings)
+    # Scrapy leaves the root logger at NOTSET and filters in its handler, so each debug
+    # call of the crawl (a few per page) would build a record only for it to be dropped.
+    logging.root.setLevel(settings.get("LOG_LEVEL"))
+    crawler = process.create_crawler(spider)
+    process.crawl(crawler, **spider_kwargs)
+    process.start()
+    return crawler.stats.get_stats()
+
+
+def _check_site_urls(urls: list[str]) -> None:
+    """Raise :class:`UsageError` naming the first site URL that cannot be fetched."""
+    from newsbot.urls import url_problem
+
+    for url in urls:
+        problem = url_problem(url)
+        if problem:
+            raise UsageError(f"site URL {url!r}: {problem}")
+
+
+def _output(args: argparse.Namespace, config: Any) -> str:
+    """Return the crawl's output (``-o``, else the config's ``output``); raise without one."""
+    output = args.output or (config.output if config else None)
+    if not output:
+        raise UsageError("no output: give -o FILE (or output = ... in the config)")
+    return str(output)
+
+
+def _crawl_settings(args: argparse.Namespace, config: Any) -> Any:
+    """Return the settings of a crawl: project settings, the config's ``[settings]``, then
+    ``-s`` and ``-L``, and ``--updates``."""
+    settings = _settings([], None)
+    if config:
+        settings.setdict(config.settings, priority="project")
+    settings = _apply_overrides(settings, args.set, args.log_level)
+    settings.set("NEWSBOT_UPDATES", args.updates, priority="cmdline")
+    if args.updates:
+        settings.set("FEED_EXPORT_FIELDS", [*settings.getlist("FEED_EXPORT_FIELDS"), "updated"], priority="cmdline")
+    return settings
+
+
+def _print_crawl_summary(stats: dict[str, Any]) -> None:
+    for line in summary_lines(stats, None) + site_summary_lines(stats):
+        print(line, file=sys.stderr)
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    """Crawl whole sites from their home pages (or the sites of a ``sites.toml``),
+    incrementally, under the state store's run lock."""
+    from newsbot.config import ConfigError, default_state_for, load_config
+    from newsbot.state import default_state_path
+    from newsbot.state.sqlite import LockedError, RunLock
+
+    config = None
+    if args.config:
+        try:
+            config = load_config(args.config)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from exc
+    if _redis_url(args, config) or args.seed_only or args.worker:
+        return cmd_crawl_shared(args, config)
+    if not args.urls and config is None:
+        raise UsageError("give site URLs or --config sites.toml")
+    _check_site_urls(args.urls)
+    output = _output(args, config)
+    state = None
+    if not args.no_state:
+        state = args.state or (config.state if config else None) or str(
+            default_state_for(config.path) if config else default_state_path())
+
+    settings = _crawl_settings(args, config)
+    lock = None
+    if state:
+        try:
+            lock = RunLock(state).acquire()
+        except LockedError as exc:
+            print(f"newsbot: locked: {exc}", file=sys.stderr)
+            return EXIT_LOCKED
+        settings.set("NEWSBOT_STATE", state, priority="cmdline")
+        settings.set("NEWSBOT_LOCK_HELD", True, priority="cmdline")
+    sites = [site.as_dict() for site in config.sites] if config else []
+    homes = list(args.urls) + [u for site in sites for u in site["urls"]]
+    try:
+        stats = run_crawl("site", output, settings, urls=args.urls, sites=sites)
+    finally:
+        if lock:
+            lock.release()
+    _print_crawl_summary(stats)
+    return exit_code(stats, "crawl", homes)
+
+
+def _redis_url(args: argparse.Namespace, config: Any) -> str:
+    """Return the Redis URL of a shared crawl (``--redis``, ``-s NEWSBOT_REDIS_URL=``, the
+    config's ``[settings]``), or ``""``."""
+    for item in reversed(args.set):
+        name, _, value = item.partition("=")
+        if name.strip() == "NEWSBOT_REDIS_URL":
+            return args.redis or value.strip()
+    return args.redis or (str(config.settings.get("NEWSBOT_REDIS_URL") or "") if config else "")
+
+
+def cmd_crawl_shared(args: argparse.Namespace, config: Any) -> int:
+    """A crawl shared through Redis: ``--seed-only`` pushes the sites and returns; otherwise
+    seed the sites given (if any) and work until the shared queue stays empty."""
+    redis_url = _redis_url(args, config)
+    if not redis_url:
+        raise UsageError("--seed-only and --worker need --redis URL")
+    if args.seed_only and args.worker:
+        raise UsageError("--seed-only and --worker exclude each other")
+    if args.state or args.no_state:
+        raise UsageError("--state/--no-state: a shared crawl (--redis) keeps what was emitted in Redis")
+    _check_site_urls(args.urls)
+    sites = [site.as_dict() for site in config.sites] if config else []
+    homes = list(args.urls) + [u for site in sites for u in site["urls"]]
+    try:
+        from newsbot.state.redis import connect, redacted
+        from newsbot.state.scheduler import seed
+    except ImportError as exc:
+        raise UsageError(f"--redis needs the redis and scrapy-redis packages: {exc}") from exc
+    try:
+        connect(redis_url)
+    except Exception as exc:  # noqa: BLE001 - redis raises several types for a bad URL or server
+        raise UsageError(f"redis {redacted(redis_url)}: {exc}") from exc
+    if args.seed_only:
+        if not homes:
+            raise UsageError("--seed-only: give site URLs or --config sites.toml")
+        count = seed(redis_url, args.urls, sites)
+        print(f"newsbot: seeded {count} sites into {redacted(redis_url)}", file=sys.stderr)
+        return EXIT_OK
+    if not homes and not args.worker:
+        raise UsageError("with --redis, give site URLs, --seed-only or --worker")
+    output = _output(args, config)
+    settings = _crawl_settings(args, config)
+    settings.set("NEWSBOT_REDIS_URL", redis_url, priority="cmdline")
+    if args.idle_exit is not None:
+        settings.set("NEWSBOT_IDLE_EXIT", args.idle_exit, priority="cmdline")
+    if homes:
+        seed(redis_url, args.urls, sites)
+    from newsbot.state.spider import RedisSiteSpider
+
+    stats = run_crawl(RedisSiteSpider, output, settings)
+    _print_crawl_summary(stats)
+    return exit_code(stats, "worker")
+
+
+def cmd_scrape(args: argparse.Namespace) -> int:
+    """Scrape the URLs of a list file (or stdin)."""
+    if args.file != "-" and not Path(args.file).is_file():
+        raise UsageError(f"URL list {args.file!r}: no such file")
+    settings = _settings(args.set, args.log_level)
+    stats = run_crawl("urls", args.output, settings, file=args.file)
+    for line in summary_lines(stats, args.output):
+        print(line, file=sys.stderr)
+    return exit_code(stats, "scrape")
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Extract one saved page and print its record."""
+    from newsbot.extraction import extract_article
+    from newsbot.items import utc_now_iso
+
+    path = Path(args.page)
+    try:
+        data = sys.stdin.buffer.read() if args.page == "-" else path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"page {args.page!r}: {exc.strerror or exc}") from exc
+    url = args.url or (path.resolve().as_uri() if args.page != "-" else "http://localhost/")
+    article = extract_article(data, url, min_words=args.min_words)
+    article.source_url = url
+    article.fetched_at = utc_now_iso()
+    print(json.dumps(article.record(), ensure_ascii=False, indent=None if args.compact else 2))
+    if article.drop_reason:
+        print(f"not an article: {args.page}: {article.drop_reason}", file=sys.stderr)
+        return EXIT_FAILURES
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Serve the bundled fixture site on 127.0.0.1 and crawl it."""
+    from newsbot.fixture_server import FixtureServer
+
+    try:
+        server = FixtureServer(args.fixtures)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+    settings = _settings(["AUTOTHROTTLE_ENABLED=False", *args.set], args.log_level or "WARNING")
+    with server:
+        print(f"serving the fixture site at {server.origin}/", file=sys.stderr)
+        stats = run_crawl("site", args.output, settings, urls=[server.url("/")])
+    for line in summary_lines(stats, args.output):
+        print(line)
+    return exit_code(stats, "demo", [server.url("/")])

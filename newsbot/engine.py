@@ -1,0 +1,36 @@
+"""The one place that reads Scrapy's engine internals, for what Scrapy has no public API.
+
+Scrapy's ``ExecutionEngine`` keeps its scheduler and its "closing" state in a private
+``_slot``; newsbot needs them twice: a sitemap callback waits while the in-memory request
+queue is long (:meth:`newsbot.spiders.site.SiteSpider.queue_room`), and an idle worker of a
+shared crawl asks the engine to look at the queue again soon
+(:class:`newsbot.state.scheduler.RedisWorker`). ``tests/test_engine.py`` fails when a Scrapy
+release changes what these functions read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _slot(engine: Any) -> Any:
+    return getattr(engine, "_slot", None)
+
+
+def engine_scheduler(engine: Any) -> Any:
+    """Return the scheduler of the engine's open spider, or None when no spider is open."""
+    return getattr(_slot(engine), "scheduler", None)
+
+
+def engine_closing(engine: Any) -> bool:
+    """Return True when the engine is stopped or closing its spider (or has none open)."""
+    slot = _slot(engine)
+    return not engine.running or slot is None or slot.closing is not None
+
+
+def wake_engine(engine: Any) -> None:
+    """Ask the engine to look for the next request now rather than at its next heartbeat
+    (5 s); nothing when it is closing."""
+    slot = _slot(engine)
+    if slot is not None and slot.closing is None:
+        slot.nextcall.schedule()

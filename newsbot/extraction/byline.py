@@ -1,0 +1,111 @@
+"""The visible byline: names found in byline-like elements near the headline, or set in
+bold as one of the body's first paragraphs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from lxml import html as lxml_html
+
+from newsbot.extraction.authors import looks_like_person, split_authors
+from newsbot.extraction.text import squash_text
+
+# Elements that may hold the visible byline, in document order.
+_BYLINE_XPATH = (
+    '//*[@itemprop="author"] | //a[@rel="author"]'
+    ' | //*[contains(@class, "uthor") or contains(@class, "yline") or contains(@class, "yLine")'
+    ' or contains(@class, "riter") or contains(@class, "AUTHOR") or contains(@class, "BYLINE")]'
+)
+_BYLINE_EXCLUDE_RE = re.compile(
+    r"bio|desc|avatar|image|img|photo|pic|social|share|follow|comment|related|teaser|title|headline|label|prefix"
+    r"|(?<![a-z])by(?![a-z])|about|more|contact|mail|date|time|socmed|tooltip|icon",
+    re.IGNORECASE,
+)
+# Where a byline stops being names: a date, a place or section ("in News"), a separator.
+_BYLINE_CUT_RE = re.compile(r"\s(?:in|im|on|am|um|le|el|il|at|—|–|·|\|)\s|\d|\n\s*\n|[|·•]")
+
+
+def _near(a: lxml_html.HtmlElement, b: lxml_html.HtmlElement) -> bool:
+    """Return True when ``b`` is inside ``a`` or stands within two levels of it (the names
+    of one byline)."""
+    if any(anc is a for anc in b.iterancestors()):
+        return True
+    up_a = [x for x in (a.getparent(),) if x is not None]
+    up_a += [x for x in (up_a[0].getparent(),) if x is not None] if up_a else []
+    pb = b.getparent()
+    return pb is not None and (pb in up_a or pb.getparent() in up_a)
+
+
+_BYLINE_PREFIX_ONLY_RE = re.compile(r"(?i)\b(?:by|von|par|por|door|af|av|de|di|da)\b|[\W\d_]+")
+_BY_PREFIX_XPATH = "//*[self::p or self::span or self::div or self::li][" + " or ".join(
+    f'starts-with(normalize-space(.), "{w}")' for w in ("By ", "By:", "Von ", "Von:", "Par ", "Por ", "Door ", "Av ", "Af ")
+) + "]"
+_BY_WORD_RE = re.compile(r"(?i)(?:^|\s)(?:by|von|par|por|door|af|av)\s+")
+_ACRONYM_RE = re.compile(r"^[A-Z]{2,6}$")
+
+def lead_byline(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> tuple[int, list[str]] | None:
+    """Return (index, names) of a byline standing as one of the body's first paragraphs,
+    set in bold ("<p><strong>Ann Lee/Omar Haddad</strong></p>"), or None."""
+    bold = {squash_text(p.text_content()) for p in tree.xpath("//p[strong or b]")
+            if len(p.text_content()) <= 80
+            and sum(len(s.text_content()) for s in p.iterchildren("strong", "b")) >= len(p.text_content().strip())}
+    for index, text in enumerate(paragraphs[:4]):
+        if len(text) > 80 or text.endswith((".", "!", "?", ":", ";")) or squash_text(text) not in bold:
+            continue
+        parts = [p for p in re.split(r"\s*/\s*", text) if p]
+        names = [n for part in parts for n in split_authors(part)]
+        if names and all(len(n.split()) >= 2 and looks_like_person(n) and not _ACRONYM_RE.match(n) for n in names):
+            return index, names
+    return None
+
+
+
+def byline_people(tree: lxml_html.HtmlElement, is_site: Callable[[str], bool]) -> tuple[list[str], list[str]]:
+    """Return (people, organisations) named in the page's visible byline: the first
+    byline-like element with text, and byline elements next to it (teaser cards
+    further down the page carry bylines of other articles)."""
+    found: list[str] = []
+    orgs: list[str] = []
+    anchor: lxml_html.HtmlElement | None = None
+    for el in tree.xpath(_BYLINE_XPATH)[:40]:  # a byline stands near the top
+        if _BYLINE_EXCLUDE_RE.search(el.get("class", "")):
+            continue
+        text = " ".join("".join(el.xpath(".//text()[not(ancestor::script or ancestor::style)]")).split())
+        if len(_BYLINE_PREFIX_ONLY_RE.sub("", text)) < 2:
+            continue
+        if anchor is None:
+            if el.xpath("ancestor::*[self::script or self::style or self::noscript]"):
+                continue
+            anchor = el
+        elif not _near(anchor, el):
+            break
+        people, others = names_in_byline(text, is_site)
+        found.extend(n for n in people if n not in found)
+        orgs.extend(n for n in others if n not in orgs)
+    if found or orgs:
+        return found, orgs
+    for el in tree.xpath(_BY_PREFIX_XPATH):
+        people, others = names_in_byline(el.text_content(), is_site)
+        if people or others:
+            return people, others
+    return [], []
+
+def names_in_byline(text: str, is_site: Callable[[str], bool]) -> tuple[list[str], list[str]]:
+    """Return (people, other names: acronyms, the site's own name) in a byline text."""
+    text = " ".join(text.split())
+    if not text or len(text) > 200:
+        return [], []
+    text = _BYLINE_CUT_RE.split(text, maxsplit=1)[0]
+    by = _BY_WORD_RE.search(text)
+    if by:  # "ledger by Ann Lee": what stands before "by" is a brand or a label
+        text = text[by.end():]
+    if len(text) > 120:
+        return [], []
+    people, others = [], []
+    for name in split_authors(text):
+        if looks_like_person(name) and not is_site(name) and not _ACRONYM_RE.match(name):
+            people.append(name)
+        else:
+            others.append(name)
+    return people, others

@@ -1,0 +1,249 @@
+"""Page metadata, read from structured data first (JSON-LD, OpenGraph and ``article:*`` meta,
+Dublin Core, ``<time datetime>``), then the visible markup (byline, ``<h1>``), then htmldate
+for a missing date. Values come back raw; :mod:`newsbot.extraction.loader` cleans them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from htmldate import find_date
+from lxml import html as lxml_html
+
+from newsbot.extraction.authors import clean_author, looks_like_person, split_authors
+from newsbot.extraction.byline import byline_people
+from newsbot.extraction.parse import as_texts, json_ld_objects, ld_types
+from newsbot.extraction.text import clean_whitespace
+from newsbot.extraction.title import QUOTE_AFTER, strip_site_name
+
+ARTICLE_TYPES = frozenset(
+    """Article NewsArticle ReportageNewsArticle AnalysisNewsArticle OpinionNewsArticle
+    BackgroundNewsArticle ReviewNewsArticle AskPublicNewsArticle SatiricalArticle BlogPosting
+    LiveBlogPosting Report TechArticle ScholarlyArticle SocialMediaPosting
+    DiscussionForumPosting""".split()
+)
+ORGANISATION_TYPES = frozenset(
+    """Organization NewsMediaOrganization Corporation NGO GovernmentOrganization
+    EducationalOrganization WebSite Brand OnlineBusiness LocalBusiness""".split()
+)
+_DOMAIN_RE = re.compile(r"\bwww\.|\w\.(?:com|net|org|de|at|ch|be|nl|fr|it|es|pt|pl|no|se|dk|fi|uk|co|tr|jp|kr|cn|tw|in|za|au|ca|us|info|news)\b", re.I)
+
+
+def _squash(text: str) -> str:
+    """Return ``text`` case-folded with every non-word character removed."""
+    return re.sub(r"\W+", "", text.casefold())
+
+
+class PageMetadata:
+    """Metadata of one parsed page, read from its structured data first, then its markup."""
+
+    def __init__(self, tree: lxml_html.HtmlElement, url: str) -> None:
+        self.tree = tree
+        self.url = url
+        objects = json_ld_objects(tree)
+        self.ld_article = next((o for o in objects if ld_types(o) & ARTICLE_TYPES), None)
+        self.ld_types = set().union(*(ld_types(o) for o in objects)) if objects else set()
+        self.ld_objects = objects
+        self._site_key_cache: set[str] | None = None
+        self.found_people = False  # set by authors(): the names found are people
+        self._meta: dict[str, list[str]] = {}
+        for el in tree.iter("meta"):
+            key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+            content = el.get("content")
+            if key and content and content.strip():
+                self._meta.setdefault(key, []).append(content.strip())
+
+    # -- helpers
+
+    def meta(self, *keys: str) -> list[str]:
+        """Return the contents of the ``<meta>`` tags named by ``keys``, in key order."""
+        return [v for k in keys for v in self._meta.get(k.lower(), [])]
+
+    def ld(self, key: str, sub: str = "name") -> list[str]:
+        """Return the texts of the JSON-LD article's ``key`` property."""
+        return as_texts(self.ld_article.get(key), sub) if self.ld_article else []
+
+    def _first_text(self, xpath: str) -> str | None:
+        for el in self.tree.xpath(xpath):
+            text = clean_whitespace(el if isinstance(el, str) else el.text_content())
+            if text:
+                return text
+        return None
+
+    # -- fields
+
+    def canonical_url(self) -> str | None:
+        """Return the page's canonical URL (rel=canonical, else og:url), absolute; None if
+        absent or if it points at a site's home page while this page is not one."""
+        for candidate in self.tree.xpath('//link[@rel="canonical"]/@href') + self.meta("og:url"):
+            absolute = urljoin(self.url, candidate.strip())
+            if not absolute.startswith(("http://", "https://")):
+                continue
+            if urlsplit(absolute).path in ("", "/") and urlsplit(self.url).path not in ("", "/"):
+                continue
+            return absolute
+        return None
+
+    def site_name(self) -> str | None:
+        """Return the publication's name."""
+        values = (self.meta("og:site_name") + as_texts(self.ld_article.get("publisher") if self.ld_article else None)
+                  + self.meta("application-name"))
+        return values[0] if values else None
+
+    def title(self, site_name: str | None) -> str | None:
+        """Return the headline without site-name (or trailing section-name) segments: the
+        declared title (OpenGraph, JSON-LD headline, Twitter, Dublin Core), else the
+        ``<h1>``, else ``<title>``."""
+        h1 = self._first_text("//article//h1") or self._first_text("//h1")
+        candidates = self.meta("og:title") + self.ld("headline") + self.meta("twitter:title", "dc.title")
+        if h1:
+            candidates.append(h1)
+        candidates += [t.text_content() for t in self.tree.xpath("//title")][:1]
+        section = self.section()
+        for raw in candidates:
+            title = strip_site_name(raw, site_name, self.url, h1)
+            if title and section and title.casefold().endswith(section.casefold()) and len(title) > len(section) + 10:
+                # "Headline - Section" once the site's name is gone
+                title = re.sub(r"\s*[-|–—:\u3163]\s*" + re.escape(section) + r"$", "", title, flags=re.IGNORECASE) or title
+            if title and h1 and len(h1) > len(title) and h1.startswith(title) and QUOTE_AFTER.match(h1, len(title)):
+                # a declared title cut short at a quotation mark (an unescaped quote ended its
+                # attribute): the visible headline is whole
+                title = strip_site_name(h1, site_name, self.url, h1)
+            if title:
+                return title
+        return None
+
+    def headlines(self) -> list[str]:
+        """Return every version of the headline the page declares (to drop their repeats)."""
+        h1 = self._first_text("//article//h1") or self._first_text("//h1")
+        return [h for h in self.ld("headline") + self.meta("og:title", "twitter:title") + [h1 or ""] if h]
+
+    def description(self) -> str | None:
+        """Return the standfirst / summary."""
+        values = (self.meta("og:description", "description", "twitter:description", "dc.description")
+                  + self.ld("description"))
+        return values[0] if values else None
+
+    def authors(self) -> list[str]:
+        """Return author names, people first: the JSON-LD article's people, else those of
+        the author meta tags, else the visible byline; when none of these names a person,
+        the organisation the page declares as its author (a news agency such as "nda", the paper)."""
+        people, orgs = [], []
+        for name, is_org in self._ld_authors():
+            if is_org or self._is_site(name):
+                orgs.append(name)
+            elif any(clean_author(n) for n in split_authors(name)):
+                people.append(name)
+            else:
+                orgs.append(name)
+        if people:
+            # an agency credited next to the people ("Ann Lee, SDA"), not the site itself
+            self.found_people = True
+            return people + [o for o in orgs if not self._is_site(o)]
+        metas = [v for v in self.meta("author", "article:author", "dc.creator", "parsely-author", "sailthru.author")
+                 if not v.startswith(("http://", "https://", "/", "@"))]
+        meta_people = [n for v in metas if not _DOMAIN_RE.search(v)
+                       for n in split_authors(v) if looks_like_person(n) and not self._is_site(n)]
+        if meta_people:
+            self.found_people = True
+            return meta_people
+        byline, byline_orgs = byline_people(self.tree, self._is_site)
+        if byline:
+            self.found_people = True
+            return byline
+        return orgs or byline_orgs or [v for v in metas if not _DOMAIN_RE.search(v)] or metas[:1]
+
+    def _ld_authors(self) -> list[tuple[str, bool]]:
+        """Return (name, is an organisation) for each author of the JSON-LD article."""
+        if not self.ld_article:
+            return []
+        value = self.ld_article.get("author") or self.ld_article.get("creator")
+        values = value if isinstance(value, list) else [value]
+        out: list[tuple[str, bool]] = []
+        for item in values:
+            if isinstance(item, str):
+                out.append((item, False))
+            elif isinstance(item, dict):
+                if set(item) <= {"@id", "@type"} and isinstance(item.get("@id"), str):
+                    item = self._ld_by_id().get(item["@id"], item)
+                name = item.get("name")
+                if isinstance(name, list):
+                    name = next((n for n in name if isinstance(n, str)), None)
+                if not isinstance(name, str) or not name.strip():
+                    parts = [item.get("givenName"), item.get("additionalName"), item.get("familyName")]
+                    name = " ".join(p for p in parts if isinstance(p, str) and p.strip())
+                if name and name.strip():
+                    out.append((name, bool(ld_types(item) & ORGANISATION_TYPES)))
+        return out
+
+    def _ld_by_id(self) -> dict[str, dict[str, Any]]:
+        return {o["@id"]: o for o in self.ld_objects if isinstance(o.get("@id"), str)}
+
+    def _site_keys(self) -> set[str]:
+        """Return the squashed names under which the site itself may appear as an author."""
+        if self._site_key_cache is None:
+            names = self.meta("og:site_name", "application-name", "twitter:site", "dc.publisher")
+            if self.ld_article:
+                names += as_texts(self.ld_article.get("publisher"))
+            names += [n for o in self.ld_objects if ld_types(o) & ORGANISATION_TYPES for n in as_texts(o.get("name"))]
+            host = (urlsplit(self.url).hostname or "").lower().removeprefix("www.")
+            keys = {_squash(n) for n in names} | {_squash(host)}
+            labels = host.split(".")
+            if len(labels) >= 2:
+                keys.add(_squash(labels[-2] if len(labels[-2]) > 3 or len(labels) < 3 else labels[-3]))
+            self._site_key_cache = {k for k in keys if k}
+        return self._site_key_cache
+
+    def _is_site(self, name: str) -> bool:
+        """Return True when ``name`` is the site's own name (or its host's)."""
+        return _squash(name) in self._site_keys()
+
+    def published(self) -> str | None:
+        """Return the raw publication date: structured sources first, then htmldate."""
+        values = self.ld("datePublished") + self.ld("dateCreated") + self.meta(
+            "article:published_time", "og:article:published_time", "datepublished", "pubdate",
+            "publishdate", "publish-date", "dc.date.issued", "dcterms.issued", "dc.date",
+            "dcterms.date", "date", "sailthru.date", "parsely-pub-date", "article.published",
+        )
+        values += self.tree.xpath('//*[@itemprop="datePublished"]/@datetime')
+        values += self.tree.xpath("//time[@pubdate]/@datetime | //article//time/@datetime | //time/@datetime")[:1]
+        if values:
+            return values[0]
+        return self._htmldate()
+
+    def _htmldate(self) -> str | None:
+        try:
+            return find_date(self.tree, url=self.url, original_date=True, extensive_search=False,
+                             outputformat="%Y-%m-%d")
+        except Exception:  # noqa: BLE001 - htmldate can fail on odd markup
+            return None
+
+    def modified(self) -> str | None:
+        """Return the raw last-modified date."""
+        values = self.ld("dateModified") + self.meta(
+            "article:modified_time", "og:updated_time", "datemodified", "dc.date.modified",
+            "dcterms.modified", "last-modified",
+        ) + self.tree.xpath('//*[@itemprop="dateModified"]/@datetime')
+        return values[0] if values else None
+
+    def language(self) -> str | None:
+        """Return the page's language tag."""
+        values = self.tree.xpath("/html/@lang") + self.ld("inLanguage") + self.meta(
+            "og:locale", "content-language", "dc.language", "language")
+        values += self.tree.xpath('//meta[@http-equiv="content-language"]/@content')
+        return values[0] if values else None
+
+    def section(self) -> str | None:
+        """Return the section the article is filed under."""
+        values = self.meta("article:section") + self.ld("articleSection")
+        return values[0] if values else None
+
+    def tags(self) -> list[str]:
+        """Return raw tag strings."""
+        return self.meta("article:tag") or self.ld("keywords") or self.meta("news_keywords", "keywords")
+
+    def image(self) -> str | None:
+        """Return the lead image URL."""
+        values = self.meta("og:image", "og:image:url", "twitter:image") + self.ld("image", "url")
+        return values[0] if values else None
