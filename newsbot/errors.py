@@ -48,7 +48,7 @@ def _twisted_reasons(exc: BaseException) -> list[BaseException]:
     """Return the Twisted failures wrapped in ``exc`` (its cause's ``reasons``), if any."""
     cause = exc if isinstance(exc, ResponseFailed) else exc.__cause__
     reasons = getattr(cause, "reasons", None) or []
-    return [r.value for r in reasons if isinstance(r, Failure)]
+    return [r.value for r in reasons if isinstance(r, Failure) and r.value is not None]
 
 
 def _is_reset(exc: BaseException) -> bool:

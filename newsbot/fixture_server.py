@@ -91,7 +91,7 @@ class FixtureServer:
     def origin(self) -> str:
         """Return ``http://127.0.0.1:PORT``."""
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def url(self, path: str = "/") -> str:
         """Return the absolute URL of a site path."""

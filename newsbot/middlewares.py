@@ -29,11 +29,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet import defer, task
 from twisted.python.failure import Failure
 
@@ -152,7 +154,7 @@ class RedirectGuardMiddleware:
             return response
         if request.meta.get("dont_redirect") or response.status in request.meta.get("handle_httpstatus_list", ()):
             return response
-        location = response.headers[b"Location"].decode("latin-1").strip()
+        location = (response.headers.get(b"Location") or b"").decode("latin-1").strip()
         target = urljoin(request.url, location)
         chain = [*request.meta.get("redirect_urls", []), request.url]
         seen = {canonical_request_url(u) for u in chain}
@@ -173,31 +175,49 @@ class RedirectGuardMiddleware:
 
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
     """Scrapy's robots.txt middleware with one warning line and a stats count per site
-    whose robots.txt could not be fetched (then crawled as if everything were allowed)."""
+    whose robots.txt could not be fetched (then crawled as if everything were allowed).
+
+    Only Scrapy's public API is used: :meth:`robot_parser` (the documented override point)
+    keeps its own parser per site, fetches robots.txt with ``engine.download_async`` and
+    builds the ``ROBOTSTXT_PARSER`` class with ``build_from_crawler``; the request checks
+    stay Scrapy's (``process_request_2``)."""
 
     QUIET_KINDS = ("connection_refused", "dns")
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.parser_class = load_object(crawler.settings.get("ROBOTSTXT_PARSER"))
+        self.parsers: dict[str, RobotParser | defer.Deferred[RobotParser | None] | None] = {}
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         """Return the parser of the request's site robots.txt (None: allow everything)."""
         url = urlparse_cached(request)
         netloc = url.netloc
-        if netloc not in self._parsers:
-            self._parsers[netloc] = defer.Deferred()
-            robotsurl = f"{url.scheme}://{url.netloc}/robots.txt"
-            robotsreq = Request(robotsurl, priority=self.DOWNLOAD_PRIORITY,
+        if netloc not in self.parsers:
+            waiting: defer.Deferred[RobotParser | None] = defer.Deferred()
+            self.parsers[netloc] = waiting
+            robotsreq = Request(f"{url.scheme}://{url.netloc}/robots.txt", priority=self.DOWNLOAD_PRIORITY,
                                 meta={"dont_obey_robotstxt": True}, callback=NO_CALLBACK)
+            stats = self.crawler.stats
+            parser: RobotParser | None = None
             try:
-                resp = await self.crawler.engine.download_async(robotsreq)
-                await self._parse_robots(resp, netloc, request)
+                response = await self.crawler.engine.download_async(robotsreq)
+                stats.inc_value("robotstxt/response_count")
+                stats.inc_value(f"robotstxt/response_status_count/{response.status}")
+                parser = build_from_crawler(self.parser_class, self.crawler, response.body)
+                await self.crawler.signals.send_catch_log_async(
+                    signal=signals.robots_parsed, robotparser=parser, request=request)
             except Exception as exc:  # noqa: BLE001 - any failure means "no robots.txt rules"
                 if not isinstance(exc, IgnoreRequest):
+                    stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
                     self._report(robotsreq, exc)
-                self._robots_error(exc, netloc)
-            self._stats.inc_value("robotstxt/request_count")
-        parser = self._parsers[netloc]
-        if isinstance(parser, defer.Deferred):
-            return await maybe_deferred_to_future(parser)
-        return parser
+            stats.inc_value("robotstxt/request_count")
+            self.parsers[netloc] = parser
+            waiting.callback(parser)
+        known = self.parsers[netloc]
+        if isinstance(known, defer.Deferred):
+            return await maybe_deferred_to_future(known)
+        return known
 
     def _report(self, robotsreq: Request, exc: Exception) -> None:
         failure = Failure(exc)
@@ -210,7 +230,7 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         if spider is not None and hasattr(spider, "count_error"):
             spider.count_error(f"robots_{kind}", robotsreq.url)
         else:
-            self._stats.inc_value(f"newsbot/errors/robots_{kind}")
+            self.crawler.stats.inc_value(f"newsbot/errors/robots_{kind}")
         logger.warning("robots.txt unavailable: %s: %s; the site is crawled as if it allowed everything",
                        robotsreq.url, failure_reason(failure))
 

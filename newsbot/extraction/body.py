@@ -56,7 +56,7 @@ def main_text_paragraphs(tree: lxml_html.HtmlElement, url: str, *, fast: bool = 
     except Exception:  # noqa: BLE001 - Trafilatura can fail deep inside lxml on odd markup
         logger.debug("trafilatura failed on %s", url, exc_info=True)
         return []
-    if doc is None or doc.body is None:
+    if doc is None or isinstance(doc, dict) or doc.body is None:  # a dict only with as_dict=True
         return []
     return list(_paragraphs(doc.body))
 

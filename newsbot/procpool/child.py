@@ -148,7 +148,7 @@ class Utf8Text:
         return str, (self.data, "utf-8-sig")
 
 
-def frame_parts(message: Any) -> tuple[bytes, bytes]:
+def frame_parts(message: Any) -> tuple[bytes, bytes | memoryview]:
     """Return ``message`` pickled and framed as ``Connection.recv`` reads it, as the header
     (a 4-byte big-endian length, or -1 and an 8-byte length above 2 GiB) and the pickle."""
     payload = ForkingPickler.dumps(message)

@@ -217,7 +217,7 @@ class ProcessPool:
         self._loop.add_reader(result_reader.fileno(), self._on_readable, worker)
         logger.debug("extraction worker started: pid %s", process.pid)
 
-    def _send(self, worker: _Worker, header: bytes, payload: bytes) -> None:
+    def _send(self, worker: _Worker, header: bytes, payload: bytes | memoryview) -> None:
         """Write a framed task to the worker: straight from its two parts when nothing is
         waiting before it (most tasks fit the pipe whole), the rest through :meth:`_write`."""
         written = 0

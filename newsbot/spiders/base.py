@@ -104,7 +104,7 @@ class NewsSpider(Spider):
             self.count_error("empty_response", response.url)
             logger.warning("empty response: %s (HTTP %d with no body)", response.url, response.status)
             return
-        if not is_html(response):
+        if not is_html(response) or not isinstance(response, TextResponse):
             self.count_error("not_html", response.url)
             logger.warning("not an HTML page: %s (%s)", response.url,
                            (response.headers.get(b"Content-Type") or b"no content type").decode("latin-1"))

@@ -19,11 +19,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip
 
@@ -48,6 +48,13 @@ class SiteSpider(NewsSpider):
     name = "site"
     robots_is_error = False
 
+    # set by from_crawler from the settings
+    feed_paths: list[str]
+    follow_depth: int
+    max_pages: int
+    link_extractor: LinkExtractor
+    pages_per_site: dict[str, int]
+
     def __init__(self, url: str | None = None, urls: Iterable[str] | None = None,
                  sites: Iterable[dict[str, Any]] | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -70,7 +77,7 @@ class SiteSpider(NewsSpider):
         self.allowed_domains = sorted(self.hosts)
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
         """Return the spider with its discovery settings read from the crawler."""
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
@@ -79,7 +86,7 @@ class SiteSpider(NewsSpider):
         spider.max_pages = settings.getint("NEWSBOT_MAX_PAGES")
         # hosts are checked by allowed_page (LinkExtractor.allow_domains ignores ports)
         spider.link_extractor = LinkExtractor(unique=True)
-        spider.pages_per_site: dict[str, int] = {}
+        spider.pages_per_site = {}
         return spider
 
     # -- start
@@ -248,7 +255,7 @@ class SiteSpider(NewsSpider):
         (``CONCURRENT_ITEMS``), and the item waits for an extraction worker, which must not
         hold back the discovery of the pages it links to.
         """
-        if not is_html(response):
+        if not is_html(response) or not isinstance(response, TextResponse):
             yield from self.page_item(response)
             return
         site = host_of(response.url)

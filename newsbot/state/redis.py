@@ -78,6 +78,12 @@ def redacted(url: str) -> str:
     return url
 
 
+def text(value: bytes | str) -> str:
+    """Return a Redis reply as ``str``: the clients of :func:`connect` decode replies, so
+    this only narrows the type redis-py declares (``bytes | str``)."""
+    return value if isinstance(value, str) else value.decode("utf-8")
+
+
 def connect(url: str) -> redis.Redis:
     """Return a Redis client for ``url`` (responses as ``str``); raise ``redis.RedisError``
     when the server cannot be reached."""
@@ -265,7 +271,7 @@ class WorkerSession:
         """Return how many requests and seeds of dead workers (heartbeat expired) were put
         back on the shared queue and seed list."""
         moved = 0
-        for worker in self.client.smembers(WORKERS):
+        for worker in map(text, self.client.smembers(WORKERS)):
             if worker == self.id or self.client.exists(heartbeat_key(worker)):
                 continue
             n = int(self._requeue(args=[PREFIX, worker]))
@@ -277,7 +283,7 @@ class WorkerSession:
 
     def others_busy(self) -> list[str]:
         """Return the ids of other live workers whose heartbeat says ``busy``."""
-        others = [w for w in self.client.smembers(WORKERS) if w != self.id]
+        others = [w for w in map(text, self.client.smembers(WORKERS)) if w != self.id]
         if not others:
             return []
         states = self.client.mget([heartbeat_key(w) for w in others])

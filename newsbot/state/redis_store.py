@@ -56,6 +56,7 @@ from newsbot.state.redis import (
     WorkerSession,
     heartbeat_key,
     inflight_key,
+    text,
     journal_key,
     redacted,
     session_of,
@@ -96,6 +97,10 @@ class RedisStateStore(StagedWrites):
 
     # -- lookups
 
+    def _hget(self, name: str, key: str) -> str | None:
+        raw = self.db.hget(name, key)
+        return None if raw is None else text(raw)
+
     def _seen(self, key: str, raw: str | None) -> Seen | None:
         if raw is None:
             return None
@@ -117,9 +122,9 @@ class RedisStateStore(StagedWrites):
         pipe.hget(ALIASES, key)
         raw, article = pipe.execute()
         if raw is not None:
-            seen = self._seen(key, raw)
+            seen = self._seen(key, text(raw))
         elif article:
-            seen = self._seen(article, self.db.hget(EMITTED, article))
+            seen = self._seen(text(article), self._hget(EMITTED, text(article)))
         else:
             seen = None
         if len(self._lookups) > 200_000:
@@ -139,7 +144,7 @@ class RedisStateStore(StagedWrites):
                 *values, key = member.split(" ", 4)
                 stored = sum(int(v) << (16 * i) for i, v in enumerate(values))
                 if bin(stored ^ fingerprint).count("1") <= NEAR_DUPLICATE_BITS:
-                    seen = self._seen(key, self.db.hget(EMITTED, key))
+                    seen = self._seen(key, self._hget(EMITTED, key))
                     if seen is not None:
                         return seen
         return None
@@ -193,13 +198,13 @@ class RedisStateStore(StagedWrites):
         recorded."""
         recorded = 0
         host = socket.gethostname()
-        for worker in self.db.smembers(WORKERS):
+        for worker in map(text, self.db.smembers(WORKERS)):
             if worker == self.session.id or self.db.exists(heartbeat_key(worker)):
                 continue
             raw = self.db.get(journal_key(worker))
             if raw is None:
                 continue
-            journal = json.loads(raw)
+            journal = json.loads(text(raw))
             if journal["host"] != host:
                 continue
             if Path(journal["output"]).exists():
@@ -229,7 +234,8 @@ class RedisStateStore(StagedWrites):
         forget its in-flight requests and journal, in one transaction."""
         now = _now()
         keys = list(pending)
-        earlier = dict(zip(keys, self.db.hmget(EMITTED, keys), strict=True)) if keys else {}
+        stored = self.db.hmget(EMITTED, keys) if keys else []
+        earlier = {k: text(v) for k, v in zip(keys, stored, strict=True) if v is not None}
         pipe = self.db.pipeline(transaction=True)
         for key, (url, fingerprint, aliases, output) in pending.items():
             old = json.loads(earlier[key]) if earlier.get(key) else None

@@ -55,6 +55,7 @@ from newsbot.state.redis import (
     connect,
     heartbeat_key,
     session_of,
+    text,
 )
 from newsbot.engine import wake_engine
 from newsbot.state import state_of
@@ -174,7 +175,7 @@ class RedisWorker:
         from twisted.internet import reactor  # the installed one (asyncio): import it late
 
         if self._poll is None or not self._poll.active():
-            self._poll = reactor.callLater(POLL_SECONDS, wake_engine, self.crawler.engine)
+            self._poll = reactor.callLater(POLL_SECONDS, wake_engine, self.crawler.engine)  # type: ignore[arg-type]  # Twisted types the installed reactor as a module
 
     def spider_idle(self, spider: Any) -> None:
         """Raise ``DontCloseSpider`` while there is, or may soon be, shared work."""
@@ -216,7 +217,7 @@ def seed(url: str, homes: Iterable[str], sites: Iterable[dict[str, Any]] = ()) -
     entries: list[tuple[str, dict[str, Any]]] = [(home, {"urls": [home]}) for home in homes]
     for site in sites:
         entries.extend((home, dict(site)) for home in site["urls"])
-    live = [w for w in client.smembers(WORKERS) if client.exists(heartbeat_key(w))]
+    live = [w for w in map(text, client.smembers(WORKERS)) if client.exists(heartbeat_key(w))]
     if not live and not client.zcard(QUEUE):
         if client.delete(DUPEFILTER):
             logger.info("redis: new crawl: request fingerprints of the last one cleared")

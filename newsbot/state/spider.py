@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Self
 
 from scrapy import Request
 
 from newsbot.spiders.base import NewsSpider
 from newsbot.spiders.site import SiteSpider
-from newsbot.state.redis import SEEDS, SITES, WorkerSession, seeding_key, session_of
+from newsbot.state.redis import SEEDS, SITES, WorkerSession, seeding_key, session_of, text
 from newsbot.urls import host_of
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class RedisSiteSpider(SiteSpider):
         self.worker = ""
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> RedisSiteSpider:
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
         """Return the spider bound to the crawl's worker session, its sites read from Redis.
         The worker id is the spider attribute ``worker`` (``-o 'out/%(worker)s.jsonl'``)."""
         spider = super().from_crawler(crawler, *args, **kwargs)
@@ -50,7 +50,8 @@ class RedisSiteSpider(SiteSpider):
 
     def refresh_sites(self) -> None:
         """Read the sites of the shared crawl (hosts to stay on and their options)."""
-        for host, raw in self.session.client.hgetall(SITES).items():
+        for key, raw in self.session.client.hgetall(SITES).items():
+            host = text(key)
             if host not in self.hosts:
                 options = json.loads(raw)
                 self.hosts.add(host)

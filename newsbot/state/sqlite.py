@@ -38,7 +38,10 @@ def _unsigned(value: int) -> int:
 
 class StateStore(StagedWrites):
     """SQLite store of emitted articles, HTTP validators of feeds/sitemaps, and per-site
-    results of the last run. Writes are staged in memory and applied by :meth:`commit`."""
+    results of the last run. Writes are staged in memory and applied by :meth:`commit`.
+    A run on it holds the run lock (``locking``)."""
+
+    locking = True
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path).expanduser()
