@@ -147,8 +147,13 @@ def load_config(path: Path | str) -> CrawlConfig:
         raise _error(path, where.line("sites"), "sites", "at least one [[sites]] table is required")
     sites = [_site(entry, i, defaults, path, where) for i, entry in enumerate(raw_sites)]
     state = data.get("state")
-    return CrawlConfig(path=path, sites=sites, settings=dict(settings),
-                       state=str(Path(state).expanduser()) if state else None, output=data.get("output"))
+    return CrawlConfig(
+        path=path,
+        sites=sites,
+        settings=dict(settings),
+        state=str(Path(state).expanduser()) if state else None,
+        output=data.get("output"),
+    )
 
 
 def _int(table: dict[str, Any], key: str, path: Path, line: int, label: str) -> int:
@@ -194,9 +199,15 @@ def _site(entry: Any, index: int, defaults: dict[str, int], path: Path, where: _
     if not isinstance(name, str):
         raise _error(path, line("name"), f"{label}.name", "must be a string")
     return SiteConfig(
-        urls=urls, name=name, feeds=lists["feeds"], sitemaps=lists["sitemaps"], allow=lists["allow"],
-        max_pages=_int(entry, "max_pages", path, line("max_pages"), f"{label}.max_pages") if "max_pages" in entry
+        urls=urls,
+        name=name,
+        feeds=lists["feeds"],
+        sitemaps=lists["sitemaps"],
+        allow=lists["allow"],
+        max_pages=_int(entry, "max_pages", path, line("max_pages"), f"{label}.max_pages")
+        if "max_pages" in entry
         else defaults["max_pages"],
         max_age_days=_int(entry, "max_age_days", path, line("max_age_days"), f"{label}.max_age_days")
-        if "max_age_days" in entry else defaults["max_age_days"],
+        if "max_age_days" in entry
+        else defaults["max_age_days"],
     )

@@ -7,13 +7,12 @@ the human half of the one log line each failure gets. The exceptions below are r
 
 from __future__ import annotations
 
-from twisted.internet import error as net_error
-from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
-
 from scrapy import exceptions as scrapy_exc
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import error as net_error
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 
 class FetchRefused(IgnoreRequest):
@@ -53,8 +52,10 @@ def _twisted_reasons(exc: BaseException) -> list[BaseException]:
 
 def _is_reset(exc: BaseException) -> bool:
     """Return True when a data-loss failure came from a reset (not a clean close)."""
-    return any(isinstance(r, net_error.ConnectionLost) and not isinstance(r, net_error.ConnectionDone)
-               for r in _twisted_reasons(exc))
+    return any(
+        isinstance(r, net_error.ConnectionLost) and not isinstance(r, net_error.ConnectionDone)
+        for r in _twisted_reasons(exc)
+    )
 
 
 _KINDS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
@@ -62,8 +63,16 @@ _KINDS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str],
     ((scrapy_exc.CannotResolveHostError, net_error.DNSLookupError), "dns"),
     ((scrapy_exc.DownloadConnectionRefusedError, net_error.ConnectionRefusedError), "connection_refused"),
     (scrapy_exc.DownloadCancelledError, "too_large"),
-    ((net_error.ConnectionLost, net_error.ConnectionDone, ResponseFailed, ResponseNeverReceived,
-      scrapy_exc.DownloadFailedError), "connection_lost"),
+    (
+        (
+            net_error.ConnectionLost,
+            net_error.ConnectionDone,
+            ResponseFailed,
+            ResponseNeverReceived,
+            scrapy_exc.DownloadFailedError,
+        ),
+        "connection_lost",
+    ),
     (net_error.ConnectError, "connect"),
 )
 

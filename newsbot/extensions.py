@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+
 class IncrementalState:
     """Holds the run lock and commits staged emissions after the output is in place."""
 
@@ -72,7 +73,8 @@ class IncrementalState:
                 self.crawler.stats.set_value("newsbot/locked", 1)
                 # close once the engine has finished opening the spider
                 asyncio.get_event_loop().call_soon(
-                    lambda: asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="locked")))
+                    lambda: asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="locked"))
+                )
                 return
         recovered = self.store.recover()
         if recovered:
@@ -159,16 +161,19 @@ class RunSummary:
         self.stats.inc_value(f"newsbot/site/{host_of(request.url)}/fetched")
         if self.progress and time.monotonic() - self._last_draw > 1.0:
             self._last_draw = time.monotonic()
-            errors = sum(v for k, v in self.stats.get_stats().items()
-                         if k.startswith("newsbot/errors/") and isinstance(v, int))
-            sys.stderr.write(f"\rnewsbot: {self.stats.get_value('newsbot/pages', 0)} pages, "
-                             f"{self.stats.get_value('newsbot/articles', 0)} articles, {errors} errors   ")
+            errors = sum(
+                v for k, v in self.stats.get_stats().items() if k.startswith("newsbot/errors/") and isinstance(v, int)
+            )
+            sys.stderr.write(
+                f"\rnewsbot: {self.stats.get_value('newsbot/pages', 0)} pages, "
+                f"{self.stats.get_value('newsbot/articles', 0)} articles, {errors} errors   "
+            )
             sys.stderr.flush()
 
     def feed_slot_closed(self, slot: Any) -> None:
         """Remember where an output file was stored."""
         uri = str(slot.uri)
-        self.outputs.append(uri[len("file://"):] if uri.startswith("file://") else uri)
+        self.outputs.append(uri[len("file://") :] if uri.startswith("file://") else uri)
 
     def feed_exporter_closed(self) -> None:
         """Every output file is stored: the summary can be written."""
@@ -187,13 +192,18 @@ class RunSummary:
         if self.reason is None or (self.has_feeds and not self.feeds_done):
             return
         reason = self.reason
-        target = self.stats_file or (self.outputs[0] + ".stats.json" if self.outputs and not
-                                     self.outputs[0].startswith("stdout:") else "")
+        target = self.stats_file or (
+            self.outputs[0] + ".stats.json" if self.outputs and not self.outputs[0].startswith("stdout:") else ""
+        )
         if not target:
             return
-        summary = {"finish_reason": reason, "outputs": self.outputs,
-                   "totals": totals(self.stats.get_stats()), "sites": per_site(self.stats.get_stats())}
+        summary = {
+            "finish_reason": reason,
+            "outputs": self.outputs,
+            "totals": totals(self.stats.get_stats()),
+            "sites": per_site(self.stats.get_stats()),
+        }
         path = Path(target)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        tmp.replace(path)

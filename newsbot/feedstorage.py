@@ -6,8 +6,8 @@ onto its final name, and the folder is fsynced. A run that dies leaves only the 
 temporary file, which no ``*.jsonl`` pattern matches; the next run removes temporary files
 whose writer is dead. With a state store, the emissions of the file are journalled just
 before the rename (``StateStore.prepare``), so a run killed between the rename and the
-state commit is settled by the next one without emitting anything twice. Registered for ``file:`` and plain-path feed URIs in
-``FEED_STORAGES``.
+state commit is settled by the next one without emitting anything twice. Registered for
+``file:`` and plain-path feed URIs in ``FEED_STORAGES``.
 """
 
 from __future__ import annotations
@@ -76,8 +76,9 @@ class AtomicFileFeedStorage:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler: Any, uri: str, *, feed_options: dict[str, Any] | None = None
-                     ) -> AtomicFileFeedStorage:
+    def from_crawler(
+        cls, crawler: Any, uri: str, *, feed_options: dict[str, Any] | None = None
+    ) -> AtomicFileFeedStorage:
         """Return the storage for ``uri``, bound to the crawl's state store (if any)."""
         return cls(uri, feed_options=feed_options, crawler=crawler)
 
@@ -97,7 +98,7 @@ class AtomicFileFeedStorage:
         file.close()
         assert self.tmp is not None
         store = state_of(self.crawler) if self.crawler is not None else None
-        if store is not None and hasattr(store, "prepare"):
+        if store is not None:
             store.prepare(str(self.path))  # journal before the rename: see StateStore.recover
-        os.replace(self.tmp, self.path)
+        self.tmp.replace(self.path)
         fsync_folder(self.path.parent)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,7 +41,7 @@ class _QuietServer(ThreadingHTTPServer):
     """A client that hangs up (a crawl killed mid-request) is logged, not printed."""
 
     def handle_error(self, request: object, client_address: object) -> None:
-        logger.debug("fixture server: client %s went away", client_address, exc_info=True)
+        logger.debug("fixture server: client %s went away: %s", client_address, sys.exc_info()[1])
 
 
 def site_file(root: Path, raw_path: str) -> tuple[int, Path]:
@@ -138,10 +139,10 @@ class FixtureServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 self._respond(send_body=True)
 
-            def do_HEAD(self) -> None:  # noqa: N802
+            def do_HEAD(self) -> None:
                 self._respond(send_body=False)
 
             def _respond(self, send_body: bool) -> None:
@@ -164,7 +165,7 @@ class FixtureServer:
                 if send_body:
                     self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                logger.debug("fixture server: " + format, *args)
+            def log_message(self, format: str, *args: object) -> None:
+                logger.debug("fixture server: %s", format % args)
 
         return Handler

@@ -69,7 +69,11 @@ def body_fingerprint(body: str) -> int:
     if not words:
         return 0
     blake = hashlib.blake2b
-    shingles = map(" ".join, zip(words, words[1:], words[2:], words[3:])) if len(words) > 3 else [" ".join(words)]
+    shingles = (
+        map(" ".join, zip(words, words[1:], words[2:], words[3:], strict=False))
+        if len(words) > 3
+        else [" ".join(words)]
+    )
     digests = b"".join([blake(shingle.encode("utf-8"), digest_size=8).digest() for shingle in shingles])
     count = len(digests) // 8
     fingerprint = 0

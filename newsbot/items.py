@@ -8,12 +8,25 @@ through ``itemadapter``, and the extraction code fills an ``Article`` without a 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 RECORD_FIELDS: tuple[str, ...] = (
-    "id", "url", "source_url", "title", "description", "body", "authors", "published",
-    "modified", "language", "site_name", "section", "tags", "image", "word_count",
+    "id",
+    "url",
+    "source_url",
+    "title",
+    "description",
+    "body",
+    "authors",
+    "published",
+    "modified",
+    "language",
+    "site_name",
+    "section",
+    "tags",
+    "image",
+    "word_count",
     "fetched_at",
 )
 
@@ -67,10 +80,11 @@ class Article:
     def record(self) -> dict[str, Any]:
         """Return the record fields (no ``drop_reason``) as a plain dict, in schema order."""
         # not dataclasses.asdict: it deep-copies field by field, slower than the check it feeds
-        return {name: list(value) if isinstance(value := getattr(self, name), list) else value
-                for name in RECORD_FIELDS}
+        return {
+            name: list(value) if isinstance(value := getattr(self, name), list) else value for name in RECORD_FIELDS
+        }
 
 
 def utc_now_iso() -> str:
     """Return the current time as an ISO 8601 UTC timestamp (seconds precision)."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()

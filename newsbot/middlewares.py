@@ -28,8 +28,8 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
 from scrapy import signals
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
@@ -196,8 +196,12 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         if netloc not in self.parsers:
             waiting: defer.Deferred[RobotParser | None] = defer.Deferred()
             self.parsers[netloc] = waiting
-            robotsreq = Request(f"{url.scheme}://{url.netloc}/robots.txt", priority=self.DOWNLOAD_PRIORITY,
-                                meta={"dont_obey_robotstxt": True}, callback=NO_CALLBACK)
+            robotsreq = Request(
+                f"{url.scheme}://{url.netloc}/robots.txt",
+                priority=self.DOWNLOAD_PRIORITY,
+                meta={"dont_obey_robotstxt": True},
+                callback=NO_CALLBACK,
+            )
             stats = self.crawler.stats
             parser: RobotParser | None = None
             try:
@@ -206,7 +210,8 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
                 stats.inc_value(f"robotstxt/response_status_count/{response.status}")
                 parser = build_from_crawler(self.parser_class, self.crawler, response.body)
                 await self.crawler.signals.send_catch_log_async(
-                    signal=signals.robots_parsed, robotparser=parser, request=request)
+                    signal=signals.robots_parsed, robotparser=parser, request=request
+                )
             except Exception as exc:  # noqa: BLE001 - any failure means "no robots.txt rules"
                 if not isinstance(exc, IgnoreRequest):
                     stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
@@ -231,8 +236,11 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
             spider.count_error(f"robots_{kind}", robotsreq.url)
         else:
             self.crawler.stats.inc_value(f"newsbot/errors/robots_{kind}")
-        logger.warning("robots.txt unavailable: %s: %s; the site is crawled as if it allowed everything",
-                       robotsreq.url, failure_reason(failure))
+        logger.warning(
+            "robots.txt unavailable: %s: %s; the site is crawled as if it allowed everything",
+            robotsreq.url,
+            failure_reason(failure),
+        )
 
 
 # --------------------------------------------------------------------------- log lines
@@ -241,8 +249,7 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
 class _DuplicateFailureFilter(logging.Filter):
     """Drops Scrapy's own log lines for failures a spider errback reports in one line."""
 
-    PATTERNS = ("larger than download max size", "exceeded DOWNLOAD_MAXSIZE",
-                "Got data loss in")
+    PATTERNS = ("larger than download max size", "exceeded DOWNLOAD_MAXSIZE", "Got data loss in")
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -257,8 +264,12 @@ _FILTER = _DuplicateFailureFilter()
 
 def install_log_filter() -> None:
     """Attach the duplicate-failure filter to Scrapy's download loggers (idempotent)."""
-    for name in ("scrapy.core.downloader.handlers.http11", "scrapy.core.downloader.handlers._base_streaming",
-                 "scrapy.downloadermiddlewares.httpcompression", "scrapy.core.downloader.handlers.http2"):
+    for name in (
+        "scrapy.core.downloader.handlers.http11",
+        "scrapy.core.downloader.handlers._base_streaming",
+        "scrapy.downloadermiddlewares.httpcompression",
+        "scrapy.core.downloader.handlers.http2",
+    ):
         target = logging.getLogger(name)
         if _FILTER not in target.filters:
             target.addFilter(_FILTER)

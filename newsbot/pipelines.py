@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from scrapy.crawler import Crawler
-
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
@@ -102,8 +101,14 @@ class ExtractPipeline(_StatsPipeline):
     closed (finish reason ``extract_broken``); what was written stays written.
     """
 
-    def __init__(self, stats: StatsCollector, min_words: int, workers: int = 0, timeout: float = 0.0,
-                 function: str = settings.NEWSBOT_EXTRACT_FUNCTION) -> None:
+    def __init__(
+        self,
+        stats: StatsCollector,
+        min_words: int,
+        workers: int = 0,
+        timeout: float = 0.0,
+        function: str = settings.NEWSBOT_EXTRACT_FUNCTION,
+    ) -> None:
         super().__init__(stats)
         self.min_words = min_words
         self.function_path = function
@@ -113,9 +118,13 @@ class ExtractPipeline(_StatsPipeline):
         self._closing: asyncio.Future[None] | None = None
         if workers > 1:  # the crawling process never imports the extraction code
             check_function_path(function)
-            self.pool = ProcessPool(workers, function, timeout,
-                                    blocked_imports=EXTRACT_BLOCKED_IMPORTS if function == settings.NEWSBOT_EXTRACT_FUNCTION else (),
-                                    finish=EXTRACT_FINISH)
+            self.pool = ProcessPool(
+                workers,
+                function,
+                timeout,
+                blocked_imports=EXTRACT_BLOCKED_IMPORTS if function == settings.NEWSBOT_EXTRACT_FUNCTION else (),
+                finish=EXTRACT_FINISH,
+            )
         else:
             self.function = load_function(function)
 
@@ -151,8 +160,13 @@ class ExtractPipeline(_StatsPipeline):
         """Stop the extraction workers."""
         if self.pool is not None:
             self.pool.close()
-            logger.info("extraction pool closed: %d pages, %d crashes, %d timeouts, at most %d pages waiting",
-                        self.pool.tasks, self.pool.crashes, self.pool.timeouts, self.pool.max_waiting)
+            logger.info(
+                "extraction pool closed: %d pages, %d crashes, %d timeouts, at most %d pages waiting",
+                self.pool.tasks,
+                self.pool.crashes,
+                self.pool.timeouts,
+                self.pool.max_waiting,
+            )
 
     async def process_item(self, item: Any) -> Any:
         """Return the extracted ``Article`` for a ``PageItem``; other items pass through.
@@ -229,8 +243,8 @@ class ValidatePipeline(_StatsPipeline):
             return False
         published = datetime.fromisoformat(item.published)
         if published.tzinfo is None:
-            published = published.replace(tzinfo=timezone.utc)
-        return datetime.now(timezone.utc) - published > timedelta(days=limit)
+            published = published.replace(tzinfo=UTC)
+        return datetime.now(UTC) - published > timedelta(days=limit)
 
     async def process_item(self, item: Any) -> Any:
         """Return ``item`` when it is a valid article record; raise ``DropItem`` otherwise."""
@@ -281,8 +295,11 @@ class DedupPipeline(_StatsPipeline):
             raise self.drop("duplicate", item.source_url, f"same text as {twin}")
         aliases = sorted({url_key(u) for u in (item.source_url, item.url) if u} - {key})
         if self.store is not None:
-            earlier = self.store.lookup_key(key) or next(
-                (s for a in aliases if (s := self.store.lookup_key(a))), None) or self.store.lookup_fingerprint(fingerprint)
+            earlier = (
+                self.store.lookup_key(key)
+                or next((s for a in aliases if (s := self.store.lookup_key(a))), None)
+                or self.store.lookup_fingerprint(fingerprint)
+            )
             if earlier is not None:
                 changed = bin(earlier.fingerprint ^ fingerprint).count("1") > NEAR_DUPLICATE_BITS
                 if not (self.updates and changed and earlier.key == key):

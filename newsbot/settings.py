@@ -94,8 +94,22 @@ CONCURRENT_ITEMS = 1
 FEED_EXPORT_ENCODING = "utf-8"
 # Only the record's fields reach the feed, in schema order.
 FEED_EXPORT_FIELDS = [
-    "id", "url", "source_url", "title", "description", "body", "authors", "published",
-    "modified", "language", "site_name", "section", "tags", "image", "word_count", "fetched_at",
+    "id",
+    "url",
+    "source_url",
+    "title",
+    "description",
+    "body",
+    "authors",
+    "published",
+    "modified",
+    "language",
+    "site_name",
+    "section",
+    "tags",
+    "image",
+    "word_count",
+    "fetched_at",
 ]
 FEED_EXPORTERS = {"jsonl": "newsbot.exporters.JsonLinesExporter"}  # Scrapy's, faster for records
 # Local files are written through a temporary file and renamed into place when complete.

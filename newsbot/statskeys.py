@@ -11,7 +11,7 @@ def totals(stats: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in stats.items():
         if key.startswith("newsbot/") and not key.startswith("newsbot/site/"):
-            out[key[len("newsbot/"):]] = value
+            out[key[len("newsbot/") :]] = value
     return out
 
 
@@ -23,8 +23,20 @@ def per_site(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
         if not key.startswith("newsbot/site/"):
             continue
         _, _, host, *rest = key.split("/")
-        site = sites.setdefault(host, {"discovered": 0, "fetched": 0, "pages": 0, "written": 0, "skipped_seen": 0,
-                                       "found": 0, "unchanged": 0, "dropped": {}, "errors": {}})
+        site = sites.setdefault(
+            host,
+            {
+                "discovered": 0,
+                "fetched": 0,
+                "pages": 0,
+                "written": 0,
+                "skipped_seen": 0,
+                "found": 0,
+                "unchanged": 0,
+                "dropped": {},
+                "errors": {},
+            },
+        )
         name = "/".join(rest)
         if name == "articles":
             site["written"] = value

@@ -9,10 +9,34 @@ from w3lib.url import safe_url_string, url_query_cleaner
 
 # Query parameters that only track a click; dropping them leaves the same page.
 TRACKING_PARAMS = (
-    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
-    "utm_name", "utm_reader", "utm_brand", "utm_social", "utm_social-type", "fbclid",
-    "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga", "ref_src",
-    "cmpid", "ocid", "at_medium", "at_campaign", "sr_share", "smid", "xtor",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "utm_id",
+    "utm_name",
+    "utm_reader",
+    "utm_brand",
+    "utm_social",
+    "utm_social-type",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "msclkid",
+    "mc_cid",
+    "mc_eid",
+    "igshid",
+    "yclid",
+    "_ga",
+    "ref_src",
+    "cmpid",
+    "ocid",
+    "at_medium",
+    "at_campaign",
+    "sr_share",
+    "smid",
+    "xtor",
 )
 MAX_URL_LENGTH = 2048
 
@@ -36,7 +60,8 @@ def url_problem(line: str) -> str | None:
     except ValueError as exc:
         return f"not a URL ({exc})"
     if parts.scheme.lower() not in ("http", "https"):
-        return f"unsupported scheme {parts.scheme + ':' if parts.scheme else '(none)'}; only http and https URLs are fetched"
+        scheme = parts.scheme + ":" if parts.scheme else "(none)"
+        return f"unsupported scheme {scheme}; only http and https URLs are fetched"
     if not parts.hostname:
         return "not a URL (no host)"
     if not parts.hostname.isascii():

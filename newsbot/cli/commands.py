@@ -53,8 +53,9 @@ def run_crawl(spider: str | type, output: str | None, settings: Any, **spider_kw
     from scrapy.crawler import CrawlerProcess
 
     if output:
-        settings.set("FEEDS", {feed_uri(output): {"format": "jsonl", "overwrite": True, "encoding": "utf-8"}},
-                     priority="cmdline")
+        settings.set(
+            "FEEDS", {feed_uri(output): {"format": "jsonl", "overwrite": True, "encoding": "utf-8"}}, priority="cmdline"
+        )
     process = CrawlerProcess(settings)
     # Scrapy leaves the root logger at NOTSET and filters in its handler, so each debug
     # call of the crawl (a few per page) would build a record only for it to be dropped.
@@ -122,8 +123,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     output = _output(args, config)
     state = None
     if not args.no_state:
-        state = args.state or (config.state if config else None) or str(
-            default_state_for(config.path) if config else default_state_path())
+        state = (
+            args.state
+            or (config.state if config else None)
+            or str(default_state_for(config.path) if config else default_state_path())
+        )
 
     settings = _crawl_settings(args, config)
     lock = None
@@ -176,7 +180,7 @@ def cmd_crawl_shared(args: argparse.Namespace, config: Any) -> int:
         raise UsageError(f"--redis needs the redis and scrapy-redis packages: {exc}") from exc
     try:
         connect(redis_url)
-    except Exception as exc:  # noqa: BLE001 - redis raises several types for a bad URL or server
+    except Exception as exc:
         raise UsageError(f"redis {redacted(redis_url)}: {exc}") from exc
     if args.seed_only:
         if not homes:

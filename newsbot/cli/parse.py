@@ -21,51 +21,99 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(p: argparse.ArgumentParser, output_default: str | None = None) -> None:
-        p.add_argument("-o", "--output", default=output_default, metavar="FILE",
-                       help="JSONL output file ('-' for standard output)"
-                       + (f"; default {output_default}" if output_default else ""))
-        p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
-                       help="override a Scrapy/newsbot setting (repeatable)")
+        p.add_argument(
+            "-o",
+            "--output",
+            default=output_default,
+            metavar="FILE",
+            help="JSONL output file ('-' for standard output)"
+            + (f"; default {output_default}" if output_default else ""),
+        )
+        p.add_argument(
+            "-s",
+            "--set",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="override a Scrapy/newsbot setting (repeatable)",
+        )
         p.add_argument("-L", "--log-level", help="log level (DEBUG, INFO, WARNING, ERROR)")
 
-    crawl = sub.add_parser("crawl", help="crawl news sites from their home pages",
-                           epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    crawl = sub.add_parser(
+        "crawl",
+        help="crawl news sites from their home pages",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     crawl.add_argument("urls", nargs="*", metavar="URL", help="home page of a site")
     crawl.add_argument("-c", "--config", type=Path, help="sites.toml listing the sites and their options")
-    crawl.add_argument("--state", help="emitted-articles store (SQLite; default: in the user's state folder, "
-                       "one per config file)")
+    crawl.add_argument(
+        "--state", help="emitted-articles store (SQLite; default: in the user's state folder, one per config file)"
+    )
     crawl.add_argument("--no-state", action="store_true", help="no incremental state: emit every article found")
-    crawl.add_argument("--updates", action="store_true",
-                       help="also emit articles seen before whose text changed, flagged \"updated\": true")
-    crawl.add_argument("--redis", metavar="URL", default="",
-                       help="share the crawl with other processes through Redis (redis://host:6379/0); "
-                       "see \"Scaling out\" in the README")
-    crawl.add_argument("--seed-only", action="store_true",
-                       help="with --redis: push the sites to the shared crawl and exit")
-    crawl.add_argument("--worker", action="store_true",
-                       help="with --redis: crawl the shared queue (no URLs needed) until it stays empty")
-    crawl.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
-                       help="with --redis: finish once the shared queue stayed empty this long (default 30)")
+    crawl.add_argument(
+        "--updates",
+        action="store_true",
+        help='also emit articles seen before whose text changed, flagged "updated": true',
+    )
+    crawl.add_argument(
+        "--redis",
+        metavar="URL",
+        default="",
+        help="share the crawl with other processes through Redis (redis://host:6379/0); "
+        'see "Scaling out" in the README',
+    )
+    crawl.add_argument(
+        "--seed-only", action="store_true", help="with --redis: push the sites to the shared crawl and exit"
+    )
+    crawl.add_argument(
+        "--worker",
+        action="store_true",
+        help="with --redis: crawl the shared queue (no URLs needed) until it stays empty",
+    )
+    crawl.add_argument(
+        "--idle-exit",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="with --redis: finish once the shared queue stayed empty this long (default 30)",
+    )
     common(crawl)
     crawl.set_defaults(func=commands.cmd_crawl)
 
-    scrape = sub.add_parser("scrape", help="scrape a list of article URLs",
-                            epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    scrape = sub.add_parser(
+        "scrape",
+        help="scrape a list of article URLs",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     scrape.add_argument("file", metavar="FILE", help="file of URLs, one a line ('-' for standard input)")
     common(scrape)
     scrape.set_defaults(func=commands.cmd_scrape)
 
-    extract = sub.add_parser("extract", help="extract one saved page and print its record",
-                             epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    extract = sub.add_parser(
+        "extract",
+        help="extract one saved page and print its record",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     extract.add_argument("page", metavar="PAGE.html", help="saved HTML page ('-' for standard input)")
     extract.add_argument("--url", help="the page's URL (to resolve links and as its canonical URL)")
-    extract.add_argument("--min-words", type=int, default=settings.NEWSBOT_MIN_WORDS,
-                         help=f"shortest body that counts as an article (default {settings.NEWSBOT_MIN_WORDS})")
+    extract.add_argument(
+        "--min-words",
+        type=int,
+        default=settings.NEWSBOT_MIN_WORDS,
+        help=f"shortest body that counts as an article (default {settings.NEWSBOT_MIN_WORDS})",
+    )
     extract.add_argument("--compact", action="store_true", help="print the record on one line")
     extract.set_defaults(func=commands.cmd_extract)
 
-    demo = sub.add_parser("demo", help="serve the bundled fixture site on 127.0.0.1 and crawl it",
-                          epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    demo = sub.add_parser(
+        "demo",
+        help="serve the bundled fixture site on 127.0.0.1 and crawl it",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     common(demo, output_default="demo-output.jsonl")
     demo.add_argument("--fixtures", type=Path, default=None, help="fixture site folder (default: bundled)")
     demo.set_defaults(func=commands.cmd_demo)

@@ -28,7 +28,9 @@ logger = logging.getLogger("newsbot")
 
 
 def _by_prefix(stats: dict[str, Any], prefix: str) -> dict[str, int]:
-    return {k[len(prefix) :]: v for k, v in sorted(stats.items()) if k.startswith(prefix) and "/" not in k[len(prefix) :]}
+    return {
+        k[len(prefix) :]: v for k, v in sorted(stats.items()) if k.startswith(prefix) and "/" not in k[len(prefix) :]
+    }
 
 
 def summary_lines(stats: dict[str, Any], output: str | None) -> list[str]:
@@ -53,9 +55,11 @@ def site_summary_lines(stats: dict[str, Any]) -> list[str]:
     for host, site in sorted(per_site(stats).items()):
         dropped = ", ".join(f"{k}={v}" for k, v in sorted(site["dropped"].items())) or "none"
         errors = ", ".join(f"{k}={v}" for k, v in sorted(site["errors"].items())) or "none"
-        lines.append(f"site {host}: discovered {site['discovered']}, fetched {site['fetched']}, "
-                     f"written {site['written']}, skipped as seen {site['skipped_seen']}, "
-                     f"dropped {dropped}, errors {errors}")
+        lines.append(
+            f"site {host}: discovered {site['discovered']}, fetched {site['fetched']}, "
+            f"written {site['written']}, skipped as seen {site['skipped_seen']}, "
+            f"dropped {dropped}, errors {errors}"
+        )
     return lines
 
 
@@ -76,8 +80,11 @@ def failed_sites(stats: dict[str, Any], homes: list[str] | None) -> list[str]:
     every site the worker fetched from by its fetches only: another worker may have found
     its articles."""
     sites = per_site(stats)
-    judged = [(host, site) for host, site in sites.items()] if homes is None else [
-        (home, sites.get(host_of(home), {})) for home in homes]
+    judged = (
+        [(host, site) for host, site in sites.items()]
+        if homes is None
+        else [(home, sites.get(host_of(home), {})) for home in homes]
+    )
     failed = []
     for name, site in judged:
         if homes is not None and not site.get("found") and not site.get("unchanged"):

@@ -21,8 +21,7 @@ def feed_links(body: bytes) -> list[str]:
 
     The parser never expands entities, loads DTDs or touches the network.
     """
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             huge_tree=False, recover=True)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=True)
     try:
         root = etree.fromstring(body, parser=parser)
     except etree.XMLSyntaxError:

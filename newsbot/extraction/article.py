@@ -65,9 +65,13 @@ def _never_raises(func: Any) -> Any:
     def guarded(html: str | bytes, url: str, *args: Any, **kwargs: Any) -> Article:
         try:
             return func(html, url, *args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - the contract is "never raises on any bytes"
-            logger.warning("extraction failed on %s (%s: %s); dropped as unparsable", url,
-                           type(exc).__name__, str(exc).splitlines()[0][:200] if str(exc) else "")
+        except Exception as exc:
+            logger.warning(
+                "extraction failed on %s (%s: %s); dropped as unparsable",
+                url,
+                type(exc).__name__,
+                str(exc).splitlines()[0][:200] if str(exc) else "",
+            )
             logger.debug("extraction failure on %s", url, exc_info=True)
             return Article(url=url, id=article_id(url), drop_reason="unparsable")
 
@@ -75,9 +79,7 @@ def _never_raises(func: Any) -> Any:
 
 
 @_never_raises
-def extract_article(
-    html: str | bytes, url: str, *, min_words: int = settings.NEWSBOT_MIN_WORDS
-) -> Article:
+def extract_article(html: str | bytes, url: str, *, min_words: int = settings.NEWSBOT_MIN_WORDS) -> Article:
     """Return the article record fields extracted from one page.
 
     ``url`` is the page's final URL (used to absolutise links and as the canonical URL when
@@ -121,7 +123,9 @@ def extract_article(
     if description and _is_lede(tree, description, paragraphs):
         standfirst = None  # the summary is the article's first paragraph, not a standfirst
     paragraphs = strip_clutter_paragraphs(
-        paragraphs, title=loader.get_output_value("title"), description=standfirst,
+        paragraphs,
+        title=loader.get_output_value("title"),
+        description=standfirst,
         headlines=meta.headlines(),
     )
     authors = meta.authors()
@@ -142,8 +146,11 @@ def extract_article(
     article: Article = loader.load_item()
     if not article.authors and authors and not meta.found_people:
         # the page names no person: its declared author ("Staff reporter", a desk) stays
-        article.authors = [a for a in dict.fromkeys(clean_whitespace(x) for x in authors)
-                           if a and not is_role_only(a) and not a.startswith(("http://", "https://"))][:3]
+        article.authors = [
+            a
+            for a in dict.fromkeys(clean_whitespace(x) for x in authors)
+            if a and not is_role_only(a) and not a.startswith(("http://", "https://"))
+        ][:3]
     article.body = article.body or ""
     article.word_count = count_words(article.body)
     article.id = article_id(article.url)

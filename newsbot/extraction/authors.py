@@ -6,13 +6,13 @@ import re
 
 from newsbot.extraction.text import clean_whitespace
 
-
 _BYLINE_PREFIX_RE = re.compile(
     r"^\s*(?:(?i:(?:written|posted|reported|text|story|words)\s+)?(?i:by|von|par|por|door|af|av|text|tekst)\b"
     r"|(?:de|di|da)\s)[:\s]*"
 )
-_AUTHOR_SPLIT_RE = re.compile(r"\s*(?:,|;|&|\||\band\b|\bund\b|\bet\b|\by\b|\bog\b|\ben\b|\bi\b|\boch\b|\be\b)\s*",
-                              re.IGNORECASE)
+_AUTHOR_SPLIT_RE = re.compile(
+    r"\s*(?:,|;|&|\||\band\b|\bund\b|\bet\b|\by\b|\bog\b|\ben\b|\bi\b|\boch\b|\be\b)\s*", re.IGNORECASE
+)
 _ROLE_WORDS = frozenset(
     """correspondent reporter reporters editor editors staff writer writers contributor
     contributors bureau desk columnist journalist journalists producer analyst team
@@ -84,5 +84,3 @@ def looks_like_person(name: str) -> bool:
     if not cased:  # a script without letter case (CJK, Hangul, Arabic, ...)
         return len(name) <= 12
     return all(w[0].isupper() or w.lower() in _NAME_PARTICLES for w in cased)
-
-

@@ -18,6 +18,7 @@ from newsbot.extraction.text import block_key, collapse_whitespace, reading_leng
 
 logger = logging.getLogger(__name__)
 
+
 def paragraph_parents(tree: lxml_html.HtmlElement) -> dict[lxml_html.HtmlElement, int]:
     """Return each element that has ``<p>`` children with the length of their text (only
     paragraphs over 40 characters count)."""
@@ -53,7 +54,7 @@ def main_text_paragraphs(tree: lxml_html.HtmlElement, url: str, *, fast: bool = 
             deduplicate=False,
             fast=fast,
         )
-    except Exception:  # noqa: BLE001 - Trafilatura can fail deep inside lxml on odd markup
+    except Exception:
         logger.debug("trafilatura failed on %s", url, exc_info=True)
         return []
     if doc is None or isinstance(doc, dict) or doc.body is None:  # a dict only with as_dict=True
@@ -126,9 +127,16 @@ def add_split_body_parts(
     used = sorted((el for el in scores if overlap[el]), key=lambda el: el.sourceline or 0)
     for position, container in enumerate(used):
         paragraphs = _add_missing_subheadings(container, paragraphs, known, started=position > 0)
-    parts = [el for el in scores if el is not best and el.tag == best.tag and scores[el] >= 300
-             and (other := _class_tokens(el)) and (other <= tokens or tokens <= other)
-             and _parent_tokens(el) == _parent_tokens(best)]
+    parts = [
+        el
+        for el in scores
+        if el is not best
+        and el.tag == best.tag
+        and scores[el] >= 300
+        and (other := _class_tokens(el))
+        and (other <= tokens or tokens <= other)
+        and _parent_tokens(el) == _parent_tokens(best)
+    ]
     if not parts:
         return paragraphs
     order = {el: i for i, el in enumerate(tree.iter())}

@@ -38,18 +38,27 @@ def _near(a: lxml_html.HtmlElement, b: lxml_html.HtmlElement) -> bool:
 
 
 _BYLINE_PREFIX_ONLY_RE = re.compile(r"(?i)\b(?:by|von|par|por|door|af|av|de|di|da)\b|[\W\d_]+")
-_BY_PREFIX_XPATH = "//*[self::p or self::span or self::div or self::li][" + " or ".join(
-    f'starts-with(normalize-space(.), "{w}")' for w in ("By ", "By:", "Von ", "Von:", "Par ", "Por ", "Door ", "Av ", "Af ")
-) + "]"
+_BY_PREFIX_XPATH = (
+    "//*[self::p or self::span or self::div or self::li]["
+    + " or ".join(
+        f'starts-with(normalize-space(.), "{w}")'
+        for w in ("By ", "By:", "Von ", "Von:", "Par ", "Por ", "Door ", "Av ", "Af ")
+    )
+    + "]"
+)
 _BY_WORD_RE = re.compile(r"(?i)(?:^|\s)(?:by|von|par|por|door|af|av)\s+")
 _ACRONYM_RE = re.compile(r"^[A-Z]{2,6}$")
+
 
 def lead_byline(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> tuple[int, list[str]] | None:
     """Return (index, names) of a byline standing as one of the body's first paragraphs,
     set in bold ("<p><strong>Ann Lee/Omar Haddad</strong></p>"), or None."""
-    bold = {squash_text(p.text_content()) for p in tree.xpath("//p[strong or b]")
-            if len(p.text_content()) <= 80
-            and sum(len(s.text_content()) for s in p.iterchildren("strong", "b")) >= len(p.text_content().strip())}
+    bold = {
+        squash_text(p.text_content())
+        for p in tree.xpath("//p[strong or b]")
+        if len(p.text_content()) <= 80
+        and sum(len(s.text_content()) for s in p.iterchildren("strong", "b")) >= len(p.text_content().strip())
+    }
     for index, text in enumerate(paragraphs[:4]):
         if len(text) > 80 or text.endswith((".", "!", "?", ":", ";")) or squash_text(text) not in bold:
             continue
@@ -58,7 +67,6 @@ def lead_byline(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> tuple[int
         if names and all(len(n.split()) >= 2 and looks_like_person(n) and not _ACRONYM_RE.match(n) for n in names):
             return index, names
     return None
-
 
 
 def byline_people(tree: lxml_html.HtmlElement, is_site: Callable[[str], bool]) -> tuple[list[str], list[str]]:
@@ -91,6 +99,7 @@ def byline_people(tree: lxml_html.HtmlElement, is_site: Callable[[str], bool]) -
             return people, others
     return [], []
 
+
 def names_in_byline(text: str, is_site: Callable[[str], bool]) -> tuple[list[str], list[str]]:
     """Return (people, other names: acronyms, the site's own name) in a byline text."""
     text = " ".join(text.split())
@@ -99,7 +108,7 @@ def names_in_byline(text: str, is_site: Callable[[str], bool]) -> tuple[list[str
     text = _BYLINE_CUT_RE.split(text, maxsplit=1)[0]
     by = _BY_WORD_RE.search(text)
     if by:  # "ledger by Ann Lee": what stands before "by" is a brand or a label
-        text = text[by.end():]
+        text = text[by.end() :]
     if len(text) > 120:
         return [], []
     people, others = [], []

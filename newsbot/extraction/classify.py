@@ -10,22 +10,34 @@ from newsbot.extraction.metadata import PageMetadata
 from newsbot.extraction.text import reading_length
 from newsbot.items import Article
 
-LISTING_TYPES = frozenset(
-    "CollectionPage ItemList SearchResultsPage ProfilePage AboutPage ContactPage".split()
-)
+LISTING_TYPES = frozenset("CollectionPage ItemList SearchResultsPage ProfilePage AboutPage ContactPage".split())
 
 
 def has_structured_date(meta: PageMetadata) -> bool:
     """Return True when the page states a publication date in its metadata or markup."""
-    return bool(meta.ld("datePublished") or meta.meta(
-        "article:published_time", "og:article:published_time", "datepublished", "pubdate",
-        "publishdate", "dc.date.issued", "dcterms.issued", "dc.date", "date", "parsely-pub-date",
-    ) or meta.tree.xpath('//*[@itemprop="datePublished"] | //time[@pubdate]'))
+    return bool(
+        meta.ld("datePublished")
+        or meta.meta(
+            "article:published_time",
+            "og:article:published_time",
+            "datepublished",
+            "pubdate",
+            "publishdate",
+            "dc.date.issued",
+            "dcterms.issued",
+            "dc.date",
+            "date",
+            "parsely-pub-date",
+        )
+        or meta.tree.xpath('//*[@itemprop="datePublished"] | //time[@pubdate]')
+    )
+
 
 def looks_like_article(meta: PageMetadata) -> bool:
     """Return True when the page declares itself an article."""
     og_type = [v.lower() for v in meta.meta("og:type")]
     return bool(meta.ld_article) or "article" in og_type or has_structured_date(meta)
+
 
 def looks_like_listing(meta: PageMetadata) -> bool:
     """Return True when the page declares itself a listing (collection, profile, ...)

@@ -39,9 +39,11 @@ _CLUTTER_TOKENS = frozenset(
 # Word pairs (or longer patterns) in a class/id that mark a clutter block.
 _CLUTTER_PATTERNS = re.compile(
     r"author[-_ ]?(?:bio|info|box|card|about|description|profile|details)|about[-_ ]?(?:the[-_ ]?)?author"
-    r"|post[-_ ]?(?:nav|navigation|tags|meta|share)|nav[-_ ]?links|(?:prev|next|previous)[-_ ]?(?:post|story|article|link)"
+    r"|post[-_ ]?(?:nav|navigation|tags|meta|share)|nav[-_ ]?links"
+    r"|(?:prev|next|previous)[-_ ]?(?:post|story|article|link)"
     r"|tag[-_ ]?(?:cloud|list|links)|go[-_ ]?to[-_ ]?top|back[-_ ]?to[-_ ]?top|scroll[-_ ]?(?:to[-_ ]?)?top"
-    r"|read(?:ing)?[-_ ]?time|most[-_ ]?(?:read|popular|viewed|shared)|(?:latest|recent|more|popular)[-_ ]?(?:posts|news|stories|articles|from)"
+    r"|read(?:ing)?[-_ ]?time|most[-_ ]?(?:read|popular|viewed|shared)"
+    r"|(?:latest|recent|more|popular)[-_ ]?(?:posts|news|stories|articles|from)"
     r"|also[-_ ]?read|read[-_ ]?(?:more|also|next)|you[-_ ]?may[-_ ]?(?:also[-_ ]?)?like|dont[-_ ]?miss"
     r"|entry[-_ ]?meta|post[-_ ]?meta|meta[-_ ]?(?:data|info)|jeg_post_meta|jeg_meta",
     re.IGNORECASE,
@@ -56,8 +58,24 @@ _CONTENT_PATTERNS = re.compile(
 _KEEP_TAGS = frozenset(("html", "body", "main"))
 _TOKEN_SPLIT = re.compile(r"[\s_\-]+")
 # Substrings every match of _CLUTTER_PATTERNS has (a cheap test before the pattern).
-_PATTERN_HINTS = ("author", "post", "nav", "prev", "next", "tag", "top", "read", "most", "latest", "recent",
-                  "more", "popular", "may", "miss", "meta")
+_PATTERN_HINTS = (
+    "author",
+    "post",
+    "nav",
+    "prev",
+    "next",
+    "tag",
+    "top",
+    "read",
+    "most",
+    "latest",
+    "recent",
+    "more",
+    "popular",
+    "may",
+    "miss",
+    "meta",
+)
 # Substrings every content-container marker has (a cheap test before the pattern).
 _CONTENT_HINTS = ("content", "body", "text", "entry", "article", "post", "story")
 # Marker strings repeat a lot within and across pages: their verdicts are cached.

@@ -30,7 +30,9 @@ _TEASER_LABEL_ONLY = re.compile(r"^(?:" + _TEASER_LABELS + r")\s*[:.…]?$", re.
 # Whole paragraphs that are clutter wherever they stand.
 _LINE_RULES = re.compile(
     r"""^(?:
-        (?:""" + _TEASER_LABELS + r""")\b\s*[:|\-–—»>].*      # teaser lines
+        (?:"""
+    + _TEASER_LABELS
+    + r""")\b\s*[:|\-–—»>].*      # teaser lines
       | link\s+(?:zum|to(?:\s+the)?)\s+\S+(?:\s+\S+)?[-\s](?:inhalt|content)   # embed placeholders
       | \d+\s*(?:min|mins|minutes?|minuten)\.?\s*(?:read|reading|lesezeit|lesedauer|de\s+lecture|lesetid|läsning|leestijd|di\s+lettura)  # reading-time badge
       | (?:lesezeit|lesedauer|reading\s+time|temps\s+de\s+lecture|tiempo\s+de\s+lectura|lesetid)\s*:?\s*\d+\s*\w{0,8}
@@ -114,7 +116,10 @@ def is_clutter_paragraph(text: str) -> bool:
 
 
 def strip_clutter_paragraphs(
-    paragraphs: Iterable[str], *, title: str | None = None, description: str | None = None,
+    paragraphs: Iterable[str],
+    *,
+    title: str | None = None,
+    description: str | None = None,
     headlines: Iterable[str] = (),
 ) -> list[str]:
     """Return the paragraphs that remain after the clutter text rules: clutter lines
@@ -130,7 +135,7 @@ def strip_clutter_paragraphs(
             break
         if after_label:
             after_label = False
-            if len(stripped) < 200 and not stripped.endswith((".", "!", "?", "\"", "”", "»", "“")):
+            if len(stripped) < 200 and not stripped.endswith((".", "!", "?", '"', "”", "»", "“")):
                 continue  # the linked headline after a "Read more" label
         if len(stripped) < 60 and _TEASER_LABEL_ONLY.match(stripped):
             after_label = True

@@ -9,10 +9,22 @@ from dateutil import parser as date_parser
 
 from newsbot.extraction.text import clean_whitespace
 
-
-_TZ_NAMES = {"GMT": 0, "UTC": 0, "Z": 0, "BST": 3600, "CET": 3600, "CEST": 7200,
-             "EST": -18000, "EDT": -14400, "CST": -21600, "CDT": -18000,
-             "PST": -28800, "PDT": -25200, "IST": 19800, "JST": 32400}
+_TZ_NAMES = {
+    "GMT": 0,
+    "UTC": 0,
+    "Z": 0,
+    "BST": 3600,
+    "CET": 3600,
+    "CEST": 7200,
+    "EST": -18000,
+    "EDT": -14400,
+    "CST": -21600,
+    "CDT": -18000,
+    "PST": -28800,
+    "PDT": -25200,
+    "IST": 19800,
+    "JST": 32400,
+}
 _DATE_ONLY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -39,4 +51,3 @@ def to_iso8601(value: str | datetime | None) -> str | None:
     if not 1990 <= parsed.year <= 2100:
         return None
     return parsed.replace(microsecond=0).isoformat()
-

@@ -17,6 +17,7 @@ from newsbot.extraction.dates import to_iso8601
 from newsbot.extraction.text import clean_body, clean_whitespace
 from newsbot.items import Article
 
+
 def unique(values: list[Any]) -> list[Any]:
     """Return ``values`` without repeats (case-insensitive for strings), first kept."""
     seen: set[Any] = set()

@@ -27,7 +27,10 @@ ORGANISATION_TYPES = frozenset(
     """Organization NewsMediaOrganization Corporation NGO GovernmentOrganization
     EducationalOrganization WebSite Brand OnlineBusiness LocalBusiness""".split()
 )
-_DOMAIN_RE = re.compile(r"\bwww\.|\w\.(?:com|net|org|de|at|ch|be|nl|fr|it|es|pt|pl|no|se|dk|fi|uk|co|tr|jp|kr|cn|tw|in|za|au|ca|us|info|news)\b", re.I)
+_DOMAIN_RE = re.compile(
+    r"\bwww\.|\w\.(?:com|net|org|de|at|ch|be|nl|fr|it|es|pt|pl|no|se|dk|fi|uk|co|tr|jp|kr|cn|tw|in|za|au|ca|us|info|news)\b",
+    re.I,
+)
 
 
 def _squash(text: str) -> str:
@@ -87,8 +90,11 @@ class PageMetadata:
 
     def site_name(self) -> str | None:
         """Return the publication's name."""
-        values = (self.meta("og:site_name") + as_texts(self.ld_article.get("publisher") if self.ld_article else None)
-                  + self.meta("application-name"))
+        values = (
+            self.meta("og:site_name")
+            + as_texts(self.ld_article.get("publisher") if self.ld_article else None)
+            + self.meta("application-name")
+        )
         return values[0] if values else None
 
     def title(self, site_name: str | None) -> str | None:
@@ -105,7 +111,9 @@ class PageMetadata:
             title = strip_site_name(raw, site_name, self.url, h1)
             if title and section and title.casefold().endswith(section.casefold()) and len(title) > len(section) + 10:
                 # "Headline - Section" once the site's name is gone
-                title = re.sub(r"\s*[-|–—:\u3163]\s*" + re.escape(section) + r"$", "", title, flags=re.IGNORECASE) or title
+                title = (
+                    re.sub(r"\s*[-|–—:\u3163]\s*" + re.escape(section) + r"$", "", title, flags=re.IGNORECASE) or title
+                )
             if title and h1 and len(h1) > len(title) and h1.startswith(title) and QUOTE_AFTER.match(h1, len(title)):
                 # a declared title cut short at a quotation mark (an unescaped quote ended its
                 # attribute): the visible headline is whole
@@ -121,8 +129,9 @@ class PageMetadata:
 
     def description(self) -> str | None:
         """Return the standfirst / summary."""
-        values = (self.meta("og:description", "description", "twitter:description", "dc.description")
-                  + self.ld("description"))
+        values = self.meta("og:description", "description", "twitter:description", "dc.description") + self.ld(
+            "description"
+        )
         return values[0] if values else None
 
     def authors(self) -> list[str]:
@@ -141,10 +150,18 @@ class PageMetadata:
             # an agency credited next to the people ("Ann Lee, SDA"), not the site itself
             self.found_people = True
             return people + [o for o in orgs if not self._is_site(o)]
-        metas = [v for v in self.meta("author", "article:author", "dc.creator", "parsely-author", "sailthru.author")
-                 if not v.startswith(("http://", "https://", "/", "@"))]
-        meta_people = [n for v in metas if not _DOMAIN_RE.search(v)
-                       for n in split_authors(v) if looks_like_person(n) and not self._is_site(n)]
+        metas = [
+            v
+            for v in self.meta("author", "article:author", "dc.creator", "parsely-author", "sailthru.author")
+            if not v.startswith(("http://", "https://", "/", "@"))
+        ]
+        meta_people = [
+            n
+            for v in metas
+            if not _DOMAIN_RE.search(v)
+            for n in split_authors(v)
+            if looks_like_person(n) and not self._is_site(n)
+        ]
         if meta_people:
             self.found_people = True
             return meta_people
@@ -201,10 +218,25 @@ class PageMetadata:
 
     def published(self) -> str | None:
         """Return the raw publication date: structured sources first, then htmldate."""
-        values = self.ld("datePublished") + self.ld("dateCreated") + self.meta(
-            "article:published_time", "og:article:published_time", "datepublished", "pubdate",
-            "publishdate", "publish-date", "dc.date.issued", "dcterms.issued", "dc.date",
-            "dcterms.date", "date", "sailthru.date", "parsely-pub-date", "article.published",
+        values = (
+            self.ld("datePublished")
+            + self.ld("dateCreated")
+            + self.meta(
+                "article:published_time",
+                "og:article:published_time",
+                "datepublished",
+                "pubdate",
+                "publishdate",
+                "publish-date",
+                "dc.date.issued",
+                "dcterms.issued",
+                "dc.date",
+                "dcterms.date",
+                "date",
+                "sailthru.date",
+                "parsely-pub-date",
+                "article.published",
+            )
         )
         values += self.tree.xpath('//*[@itemprop="datePublished"]/@datetime')
         values += self.tree.xpath("//time[@pubdate]/@datetime | //article//time/@datetime | //time/@datetime")[:1]
@@ -214,23 +246,35 @@ class PageMetadata:
 
     def _htmldate(self) -> str | None:
         try:
-            return find_date(self.tree, url=self.url, original_date=True, extensive_search=False,
-                             outputformat="%Y-%m-%d")
+            return find_date(
+                self.tree, url=self.url, original_date=True, extensive_search=False, outputformat="%Y-%m-%d"
+            )
         except Exception:  # noqa: BLE001 - htmldate can fail on odd markup
             return None
 
     def modified(self) -> str | None:
         """Return the raw last-modified date."""
-        values = self.ld("dateModified") + self.meta(
-            "article:modified_time", "og:updated_time", "datemodified", "dc.date.modified",
-            "dcterms.modified", "last-modified",
-        ) + self.tree.xpath('//*[@itemprop="dateModified"]/@datetime')
+        values = (
+            self.ld("dateModified")
+            + self.meta(
+                "article:modified_time",
+                "og:updated_time",
+                "datemodified",
+                "dc.date.modified",
+                "dcterms.modified",
+                "last-modified",
+            )
+            + self.tree.xpath('//*[@itemprop="dateModified"]/@datetime')
+        )
         return values[0] if values else None
 
     def language(self) -> str | None:
         """Return the page's language tag."""
-        values = self.tree.xpath("/html/@lang") + self.ld("inLanguage") + self.meta(
-            "og:locale", "content-language", "dc.language", "language")
+        values = (
+            self.tree.xpath("/html/@lang")
+            + self.ld("inLanguage")
+            + self.meta("og:locale", "content-language", "dc.language", "language")
+        )
         values += self.tree.xpath('//meta[@http-equiv="content-language"]/@content')
         return values[0] if values else None
 

@@ -10,6 +10,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from trafilatura.utils import load_html
 
+
 def parse_html(html: str | bytes) -> lxml_html.HtmlElement | None:
     """Return the parsed page, or None when nothing usable can be parsed."""
     if not html:

@@ -22,7 +22,7 @@ def strip_site_name(raw: str | None, site_name: str | None, url: str, h1: str | 
     if site_name:
         prefix = re.match(re.escape(site_name) + r"\s*[:|–—\-]\s*", title, re.IGNORECASE)
         if prefix and len(title) > prefix.end():
-            title = title[prefix.end():]
+            title = title[prefix.end() :]
     parts = [p for p in _TITLE_SEPARATORS.split(title) if p.strip()]
     if len(parts) < 2:
         return title
@@ -47,5 +47,5 @@ def strip_site_name(raw: str | None, site_name: str | None, url: str, h1: str | 
     separator = re.search(_TITLE_SEPARATORS, title)
     if len(parts) > 1 and separator:
         # keep the headline's own separators: only the site segments were dropped
-        return clean_whitespace(title[title.find(parts[0]): title.rfind(parts[-1]) + len(parts[-1])])
+        return clean_whitespace(title[title.find(parts[0]) : title.rfind(parts[-1]) + len(parts[-1])])
     return parts[0].strip()

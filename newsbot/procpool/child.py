@@ -92,8 +92,13 @@ def check_function_path(path: str) -> None:
         raise ImportError(f"no module named {module_name!r} (from {path!r})")
 
 
-def _worker_main(tasks: Connection, results: Connection, function_path: str,
-                 blocked_imports: tuple[str, ...] = (), finish_path: str = "") -> None:
+def _worker_main(
+    tasks: Connection,
+    results: Connection,
+    function_path: str,
+    blocked_imports: tuple[str, ...] = (),
+    finish_path: str = "",
+) -> None:
     """Body of a worker process: load the function, then answer tasks until told to stop.
 
     ``blocked_imports`` are made unimportable first (``import`` raises ``ImportError``), for
@@ -160,5 +165,3 @@ def frame_parts(message: Any) -> tuple[bytes, bytes | memoryview]:
 def frame(message: Any) -> bytes:
     """Return ``message`` pickled and framed as ``Connection.recv`` reads it."""
     return b"".join(frame_parts(message))
-
-

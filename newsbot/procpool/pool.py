@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -86,9 +87,16 @@ class ProcessPool:
     Not thread-safe: every method must be called from the loop's thread.
     """
 
-    def __init__(self, size: int, function_path: str, timeout: float = 0.0,
-                 max_tasks_per_worker: int = 0, blocked_imports: tuple[str, ...] = (), finish: str = "",
-                 depth: int = 2) -> None:
+    def __init__(
+        self,
+        size: int,
+        function_path: str,
+        timeout: float = 0.0,
+        max_tasks_per_worker: int = 0,
+        blocked_imports: tuple[str, ...] = (),
+        finish: str = "",
+        depth: int = 2,
+    ) -> None:
         if size < 1:
             raise ValueError(f"a process pool needs at least one worker, got {size}")
         if depth < 1:
@@ -200,10 +208,12 @@ class ProcessPool:
         assert self._loop is not None
         task_reader, task_writer = self._context.Pipe(duplex=False)
         result_reader, result_writer = self._context.Pipe(duplex=False)
-        process = self._context.Process(target=_worker_main,
-                                        args=(task_reader, result_writer, self.function_path, self.blocked_imports,
-                                              self.finish),
-                                        name="newsbot-extract", daemon=True)
+        process = self._context.Process(
+            target=_worker_main,
+            args=(task_reader, result_writer, self.function_path, self.blocked_imports, self.finish),
+            name="newsbot-extract",
+            daemon=True,
+        )
         process.start()
         task_reader.close()
         result_writer.close()
@@ -232,7 +242,7 @@ class ProcessPool:
             worker.unsent += header[written:]
             worker.unsent += payload
         else:
-            worker.unsent += memoryview(payload)[written - len(header):]
+            worker.unsent += memoryview(payload)[written - len(header) :]
         self._write(worker)
 
     def _write(self, worker: _Worker) -> None:
@@ -271,10 +281,8 @@ class ProcessPool:
             worker.results = None
         if worker.task_fd >= 0:
             if polite and not worker.unsent:
-                try:
+                with contextlib.suppress(OSError):  # full or gone: it is killed after a second
                     os.write(worker.task_fd, frame(None))
-                except OSError:  # full or gone: it is killed after a second
-                    pass
             worker.unsent.clear()
             os.close(worker.task_fd)
             worker.task_fd = -1
@@ -333,8 +341,7 @@ class ProcessPool:
         worker.process.join(timeout=5.0)
         self._lost(worker, WorkerTimeout(self.timeout), count_crash=False)
 
-    def _lost(self, worker: _Worker, error: BaseException, respawn: bool = True,
-              count_crash: bool = True) -> None:
+    def _lost(self, worker: _Worker, error: BaseException, respawn: bool = True, count_crash: bool = True) -> None:
         """Forget a dead (or killed) worker, fail its running task with ``error``, send the
         tasks waiting behind it to other workers, and start a new worker."""
         if not worker.alive:
@@ -358,10 +365,14 @@ class ProcessPool:
         elif isinstance(error, WorkerCrashed) and not worker.ready and not self._closed:
             # a worker that cannot even start would otherwise be replaced forever
             self._start_failures += 1
-            logger.warning("extraction worker died before it was ready (%s)", describe_exitcode(worker.process.exitcode))
+            logger.warning(
+                "extraction worker died before it was ready (%s)", describe_exitcode(worker.process.exitcode)
+            )
             if self._start_failures >= MAX_START_FAILURES and not self._broken:
-                self._broken = (f"extraction workers die before they are ready ({self._start_failures} in a row, "
-                                f"the last with {describe_exitcode(worker.process.exitcode)})")
+                self._broken = (
+                    f"extraction workers die before they are ready ({self._start_failures} in a row, "
+                    f"the last with {describe_exitcode(worker.process.exitcode)})"
+                )
                 logger.error("%s", self._broken)
                 self._wake_waiters()
         elif isinstance(error, WorkerCrashed):
@@ -372,7 +383,9 @@ class ProcessPool:
             self.resent += 1
             if isinstance(error, PoolBroken) or self._closed:
                 if not waiting.future.done():
-                    waiting.future.set_exception(error if isinstance(error, PoolBroken) else PoolBroken("the pool was closed"))
+                    waiting.future.set_exception(
+                        error if isinstance(error, PoolBroken) else PoolBroken("the pool was closed")
+                    )
             else:
                 self._loop.create_task(self._dispatch_again(waiting))
 

@@ -106,8 +106,11 @@ class NewsSpider(Spider):
             return
         if not is_html(response) or not isinstance(response, TextResponse):
             self.count_error("not_html", response.url)
-            logger.warning("not an HTML page: %s (%s)", response.url,
-                           (response.headers.get(b"Content-Type") or b"no content type").decode("latin-1"))
+            logger.warning(
+                "not an HTML page: %s (%s)",
+                response.url,
+                (response.headers.get(b"Content-Type") or b"no content type").decode("latin-1"),
+            )
             return
         html, is_utf8 = decode_page(response)
         yield PageItem(

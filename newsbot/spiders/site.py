@@ -55,8 +55,14 @@ class SiteSpider(NewsSpider):
     link_extractor: LinkExtractor
     pages_per_site: dict[str, int]
 
-    def __init__(self, url: str | None = None, urls: Iterable[str] | None = None,
-                 sites: Iterable[dict[str, Any]] | None = None, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        urls: Iterable[str] | None = None,
+        sites: Iterable[dict[str, Any]] | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         homes = list(urls or []) + [u.strip() for u in (url or "").split(",") if u.strip()]
         # per-site options of a sites.toml (newsbot.config.SiteConfig.as_dict()), by host
@@ -102,20 +108,25 @@ class SiteSpider(NewsSpider):
         the site's configured feeds and sitemaps."""
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(home))
         self.crawler.stats.inc_value("newsbot/sites")
-        yield Request(urljoin(origin, "/robots.txt"), callback=self.parse_robots,
-                      errback=self.on_robots_error, meta={"probe": True, "dont_obey_robotstxt": True},
-                      priority=10)
-        yield Request(home, callback=self.parse_page, errback=self.on_error,
-                      meta={"depth_links": 0}, priority=5)
+        yield Request(
+            urljoin(origin, "/robots.txt"),
+            callback=self.parse_robots,
+            errback=self.on_robots_error,
+            meta={"probe": True, "dont_obey_robotstxt": True},
+            priority=10,
+        )
+        yield Request(home, callback=self.parse_page, errback=self.on_error, meta={"depth_links": 0}, priority=5)
         for path in self.feed_paths:
-            yield Request(urljoin(origin, path), callback=self.parse_feed, errback=self.on_error,
-                          meta={"probe": True}, priority=8)
+            yield Request(
+                urljoin(origin, path), callback=self.parse_feed, errback=self.on_error, meta={"probe": True}, priority=8
+            )
         options = self.site_options.get(host_of(home), {})
         for feed in options.get("feeds", []):
             yield Request(feed, callback=self.parse_feed, errback=self.on_error, priority=8)
         for sitemap in options.get("sitemaps", []):
-            yield Request(sitemap, callback=self.parse_sitemap, errback=self.on_error,
-                          meta={"sitemap_depth": 0}, priority=8)
+            yield Request(
+                sitemap, callback=self.parse_sitemap, errback=self.on_error, meta={"sitemap_depth": 0}, priority=8
+            )
 
     # -- robots and sitemaps
 
@@ -129,14 +140,24 @@ class SiteSpider(NewsSpider):
             probe = False
         for url in urls:
             if self.on_site(url):
-                yield Request(url, callback=self.parse_sitemap, errback=self.on_error,
-                              meta={"probe": probe, "sitemap_depth": 0}, priority=8)
+                yield Request(
+                    url,
+                    callback=self.parse_sitemap,
+                    errback=self.on_error,
+                    meta={"probe": probe, "sitemap_depth": 0},
+                    priority=8,
+                )
 
     def on_robots_error(self, failure: Any) -> Iterator[Request]:
         """When robots.txt cannot be fetched, still try ``/sitemap.xml``."""
         request = failure.request
-        yield Request(urljoin(request.url, "/sitemap.xml"), callback=self.parse_sitemap,
-                      errback=self.on_error, meta={"probe": True, "sitemap_depth": 0}, priority=8)
+        yield Request(
+            urljoin(request.url, "/sitemap.xml"),
+            callback=self.parse_sitemap,
+            errback=self.on_error,
+            meta={"probe": True, "sitemap_depth": 0},
+            priority=8,
+        )
 
     async def parse_sitemap(self, response: Response) -> AsyncIterator[Request]:
         """Follow a sitemap index into its sitemaps; yield a request per page a sitemap lists.
@@ -182,12 +203,20 @@ class SiteSpider(NewsSpider):
             if kind == "sitemapindex":
                 if canonical_request_url(loc) in chain:
                     self.count_error("sitemap_loop", response.url)
-                    logger.warning("sitemap loop: %s lists %s, %s; not followed again", response.url,
-                                   "itself" if canonical_request_url(loc) == chain[-1] else "a sitemap index above it",
-                                   loc)
+                    logger.warning(
+                        "sitemap loop: %s lists %s, %s; not followed again",
+                        response.url,
+                        "itself" if canonical_request_url(loc) == chain[-1] else "a sitemap index above it",
+                        loc,
+                    )
                 elif depth < 3:
-                    yield Request(loc, callback=self.parse_sitemap, errback=self.on_error,
-                                  meta={"sitemap_depth": depth + 1, "sitemap_chain": chain}, priority=8)
+                    yield Request(
+                        loc,
+                        callback=self.parse_sitemap,
+                        errback=self.on_error,
+                        meta={"sitemap_depth": depth + 1, "sitemap_chain": chain},
+                        priority=8,
+                    )
             else:
                 yield self.page_request(loc, depth_links=self.follow_depth)
 
@@ -205,8 +234,11 @@ class SiteSpider(NewsSpider):
         """
         engine = self.crawler.engine
         scheduler = engine_scheduler(engine)
-        if (scheduler is None or type(scheduler).__module__ != "scrapy.core.scheduler"
-                or getattr(scheduler, "dqs", None) is not None):
+        if (
+            scheduler is None
+            or type(scheduler).__module__ != "scrapy.core.scheduler"
+            or getattr(scheduler, "dqs", None) is not None
+        ):
             return True
         if len(scheduler) <= SITEMAP_QUEUE_HIGH:
             return True
@@ -244,8 +276,12 @@ class SiteSpider(NewsSpider):
 
     def page_request(self, url: str, depth_links: int) -> Request:
         """Return the request for a candidate page found at ``depth_links`` links from home."""
-        return Request(canonical_request_url(url), callback=self.parse_page, errback=self.on_error,
-                       meta={"depth_links": depth_links, "source_url": url})
+        return Request(
+            canonical_request_url(url),
+            callback=self.parse_page,
+            errback=self.on_error,
+            meta={"depth_links": depth_links, "source_url": url},
+        )
 
     def parse_page(self, response: Response) -> Iterator[PageItem | Request]:
         """Yield feeds the page declares and same-site links to follow, then the page as a

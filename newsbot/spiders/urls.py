@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 from scrapy import Request
@@ -50,7 +51,7 @@ class UrlsSpider(NewsSpider):
     def _open(self) -> TextIO:
         if self.file == "-":
             return open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)
-        return open(self.file, encoding="utf-8", errors="replace")
+        return Path(self.file).open(encoding="utf-8", errors="replace")
 
     async def start(self) -> AsyncIterator[Any]:
         """Yield one request per good URL line; report bad lines and go on."""
@@ -70,8 +71,13 @@ class UrlsSpider(NewsSpider):
                     continue
                 request_url = canonical_request_url(line)
                 if request_url in first_line:
-                    logger.info("%s:%d: duplicate of line %d, fetched once: %s", label, lineno,
-                                first_line[request_url], line[:200])
+                    logger.info(
+                        "%s:%d: duplicate of line %d, fetched once: %s",
+                        label,
+                        lineno,
+                        first_line[request_url],
+                        line[:200],
+                    )
                     self.crawler.stats.inc_value("newsbot/skipped/duplicate_url")
                     continue
                 first_line[request_url] = lineno

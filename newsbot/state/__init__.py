@@ -127,7 +127,7 @@ def state_of(crawler: Crawler) -> EmittedStore | None:
     when ``NEWSBOT_REDIS_URL`` is set, else the SQLite one of ``NEWSBOT_STATE``, else None."""
     store: EmittedStore | None
     try:
-        return crawler.__dict__[_STATE_ATTR]  # type: ignore[no-any-return]
+        return crawler.__dict__[_STATE_ATTR]
     except KeyError:
         pass
     path = crawler.settings.get("NEWSBOT_STATE")

@@ -37,15 +37,15 @@ LOOKUP_CACHE_SECONDS = 30.0
 
 PREFIX = "newsbot:"
 # Redis keys (all under PREFIX).
-QUEUE = PREFIX + "requests"            # zset: the shared request queue (scrapy-redis PriorityQueue)
-DUPEFILTER = PREFIX + "dupefilter"     # set: request fingerprints seen (scrapy-redis RFPDupeFilter)
+QUEUE = PREFIX + "requests"  # zset: the shared request queue (scrapy-redis PriorityQueue)
+DUPEFILTER = PREFIX + "dupefilter"  # set: request fingerprints seen (scrapy-redis RFPDupeFilter)
 # (both named in newsbot.addons.REDIS_SETTINGS too)
-SEEDS = PREFIX + "seeds"               # list: JSON {"home", "options"} not yet turned into requests
-SITES = PREFIX + "sites"               # hash: host -> JSON site options (the sites to stay on)
-WORKERS = PREFIX + "workers"           # set: ids of workers that have not finished cleanly
-EMITTED = PREFIX + "emitted"           # hash: url key -> JSON {url, fp, first, last, output}
-ALIASES = PREFIX + "alias"             # hash: alias url key -> url key
-VALIDATORS = PREFIX + "validators"     # hash: feed/sitemap URL -> JSON [etag, last_modified]
+SEEDS = PREFIX + "seeds"  # list: JSON {"home", "options"} not yet turned into requests
+SITES = PREFIX + "sites"  # hash: host -> JSON site options (the sites to stay on)
+WORKERS = PREFIX + "workers"  # set: ids of workers that have not finished cleanly
+EMITTED = PREFIX + "emitted"  # hash: url key -> JSON {url, fp, first, last, output}
+ALIASES = PREFIX + "alias"  # hash: alias url key -> url key
+VALIDATORS = PREFIX + "validators"  # hash: feed/sitemap URL -> JSON [etag, last_modified]
 SITE_RESULTS = PREFIX + "site-results"  # hash: host -> JSON {found, run}
 
 
@@ -87,8 +87,9 @@ def text(value: bytes | str) -> str:
 def connect(url: str) -> redis.Redis:
     """Return a Redis client for ``url`` (responses as ``str``); raise ``redis.RedisError``
     when the server cannot be reached."""
-    client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=30, socket_connect_timeout=10,
-                                  retry_on_timeout=True)
+    client = redis.Redis.from_url(
+        url, decode_responses=True, socket_timeout=30, socket_connect_timeout=10, retry_on_timeout=True
+    )
     client.ping()
     return client
 
@@ -120,7 +121,9 @@ end
 """
 
 # ARGV: prefix, worker, lease ms, update (0/1), max bits, b0, b1, b2, b3 (all 0: no body), key, aliases...
-_CLAIM = _ALIVE + """
+_CLAIM = (
+    _ALIVE
+    + """
 local p, me, lease, update, maxbits = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1', tonumber(ARGV[5])
 local bands = {tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])}
 local key = ARGV[10]
@@ -161,6 +164,7 @@ if body then
 end
 return 1
 """
+)
 
 # ARGV: prefix, dead worker. Moves its in-flight requests back to the queue and its seeds
 # back to the seed list, unless its heartbeat is alive. Returns how many were moved (-1: alive).
@@ -224,8 +228,12 @@ class WorkerSession:
         self.client.sadd(WORKERS, self.id)
         self._thread = threading.Thread(target=self._beat, name=f"newsbot-heartbeat-{self.id}", daemon=True)
         self._thread.start()
-        logger.info("redis: worker %s joined the shared crawl at %s (lease %.0f s)",
-                    self.id, redacted(url), self.lease_ms / 1000)
+        logger.info(
+            "redis: worker %s joined the shared crawl at %s (lease %.0f s)",
+            self.id,
+            redacted(url),
+            self.lease_ms / 1000,
+        )
 
     def _beat(self) -> None:
         client = connect(self.url)  # its own connection: the reactor's may be mid-command
@@ -238,8 +246,11 @@ class WorkerSession:
                         pipe.pexpire(f"{PREFIX}claim:{key}", self.lease_ms)
                     results = pipe.execute()
                 if not results[0] and not self._stop.is_set():
-                    logger.error("redis: worker %s lost its lease (heartbeat expired): other workers may "
-                                 "have taken over its requests; raise NEWSBOT_REDIS_LEASE", self.id)
+                    logger.error(
+                        "redis: worker %s lost its lease (heartbeat expired): other workers may "
+                        "have taken over its requests; raise NEWSBOT_REDIS_LEASE",
+                        self.id,
+                    )
                     client.set(heartbeat_key(self.id), self.state, px=self.lease_ms)
             except redis.RedisError as exc:
                 logger.warning("redis: heartbeat of %s failed: %s", self.id, exc)
@@ -276,8 +287,11 @@ class WorkerSession:
                 continue
             n = int(self._requeue(args=[PREFIX, worker]))
             if n > 0:
-                logger.warning("redis: worker %s is gone (heartbeat expired): %d requests and seeds it had "
-                               "taken are queued again", worker, n)
+                logger.warning(
+                    "redis: worker %s is gone (heartbeat expired): %d requests and seeds it had taken are queued again",
+                    worker,
+                    n,
+                )
                 moved += n
         return moved
 
@@ -307,8 +321,11 @@ class WorkerSession:
             pipe.execute()
         except redis.RedisError as exc:
             logger.error("redis: could not leave the shared crawl cleanly: %s", exc)
-        logger.info("redis: worker %s left the shared crawl (%s)", self.id,
-                    "output committed" if self.committed else "nothing committed: its requests will be re-queued")
+        logger.info(
+            "redis: worker %s left the shared crawl (%s)",
+            self.id,
+            "output committed" if self.committed else "nothing committed: its requests will be re-queued",
+        )
 
 
 _SESSION_ATTR = "_newsbot_redis_session"
@@ -322,5 +339,3 @@ def session_of(crawler: Crawler) -> WorkerSession:
         session = WorkerSession(settings.get("NEWSBOT_REDIS_URL"), settings.getfloat("NEWSBOT_REDIS_LEASE"))
         setattr(crawler, _SESSION_ATTR, session)
     return session
-
-

@@ -3,10 +3,10 @@
 :class:`RedisStateStore` has the interface of :class:`newsbot.state.sqlite.StateStore`
 (``lookup_key``, ``lookup_fingerprint``, ``claim``, ``stage``, ``stage_validators``,
 ``stage_site``, ``prepare``, ``recover``, ``commit``, ``close``, ``validators``,
-``last_found``, ``count``, ``path``: :class:`newsbot.state.EmittedStore`) and is chosen by :func:`newsbot.state.state_of`
-when ``NEWSBOT_REDIS_URL`` is set. :class:`WorkerSession` is the process's membership of
-the shared crawl: its id, its heartbeat, the requests it has taken from the shared queue
-and not yet delivered (its *in-flight* set, see :mod:`newsbot.state.scheduler`), and its claims.
+``last_found``, ``count``, ``path``: :class:`newsbot.state.EmittedStore`) and is chosen
+by :func:`newsbot.state.state_of` when ``NEWSBOT_REDIS_URL`` is set. It works through the
+process's :class:`newsbot.state.redis.WorkerSession` (its id, heartbeat, in-flight requests
+and claims).
 
 Emitting once, with N processes:
 
@@ -39,7 +39,7 @@ import json
 import logging
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,10 +56,10 @@ from newsbot.state.redis import (
     WorkerSession,
     heartbeat_key,
     inflight_key,
-    text,
     journal_key,
     redacted,
     session_of,
+    text,
 )
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ logger = logging.getLogger(__name__)
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def _band_member(fingerprint: int, key: str) -> str:
@@ -181,8 +181,11 @@ class RedisStateStore(StagedWrites):
         :meth:`recover` on this host settles it."""
         for key, (url, fingerprint, aliases, _) in self._pending.items():
             self._pending[key] = (url, fingerprint, aliases, output)
-        journal = {"host": socket.gethostname(), "output": output,
-                   "items": [[k, u, f, a] for k, (u, f, a, _) in self._pending.items()]}
+        journal = {
+            "host": socket.gethostname(),
+            "output": output,
+            "items": [[k, u, f, a] for k, (u, f, a, _) in self._pending.items()],
+        }
         keys = [k for key, (_, _, aliases, _) in self._pending.items() for k in [key, *aliases]]
         self.session.release_claims(keys)  # no more refreshes: the claims become permanent
         pipe = self.db.pipeline(transaction=True)
@@ -210,8 +213,12 @@ class RedisStateStore(StagedWrites):
             if Path(journal["output"]).exists():
                 pending = {k: (u, int(f), a, journal["output"]) for k, u, f, a in journal["items"]}
                 recorded += self._write(pending, {}, {}, worker)
-                logger.info("state: recorded %d emissions of %s, which dead worker %s had put in place",
-                            len(pending), journal["output"], worker)
+                logger.info(
+                    "state: recorded %d emissions of %s, which dead worker %s had put in place",
+                    len(pending),
+                    journal["output"],
+                    worker,
+                )
             else:  # its requests are queued again by requeue_dead; its claims lapse now
                 pipe = self.db.pipeline(transaction=True)
                 for key, _, fingerprint, aliases in journal["items"]:
@@ -224,12 +231,21 @@ class RedisStateStore(StagedWrites):
                             pipe.srem(f"{PREFIX}fpclaim:{i}:{band}", claimed)
                 pipe.delete(journal_key(worker))
                 pipe.execute()
-                logger.info("state: %s, which dead worker %s was writing, is not in place: its articles "
-                            "will be emitted by another worker", journal["output"], worker)
+                logger.info(
+                    "state: %s, which dead worker %s was writing, is not in place: its articles "
+                    "will be emitted by another worker",
+                    journal["output"],
+                    worker,
+                )
         return recorded
 
-    def _write(self, pending: dict[str, tuple[str, int, list[str], str | None]],
-               validators: dict[str, tuple[str | None, str | None]], sites: dict[str, int], worker: str) -> int:
+    def _write(
+        self,
+        pending: dict[str, tuple[str, int, list[str], str | None]],
+        validators: dict[str, tuple[str | None, str | None]],
+        sites: dict[str, int],
+        worker: str,
+    ) -> int:
         """Store emissions, validators and site results, release ``worker``'s claims and
         forget its in-flight requests and journal, in one transaction."""
         now = _now()
@@ -242,8 +258,19 @@ class RedisStateStore(StagedWrites):
             if old and int(old["fp"]) and int(old["fp"]) != fingerprint:
                 for i, band in enumerate(bands(int(old["fp"]))):
                     pipe.srem(f"{PREFIX}fp:{i}:{band}", _band_member(int(old["fp"]), key))
-            pipe.hset(EMITTED, key, json.dumps({"url": url, "fp": str(fingerprint), "first": old["first"] if old
-                                                else now, "last": now, "output": output}))
+            pipe.hset(
+                EMITTED,
+                key,
+                json.dumps(
+                    {
+                        "url": url,
+                        "fp": str(fingerprint),
+                        "first": old["first"] if old else now,
+                        "last": now,
+                        "output": output,
+                    }
+                ),
+            )
             if fingerprint:
                 member = _band_member(fingerprint, key)
                 claimed = _band_member(fingerprint, f"{worker} {key}")

@@ -44,6 +44,8 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
+from newsbot.engine import wake_engine
+from newsbot.state import state_of
 from newsbot.state.redis import (
     DUPEFILTER,
     POP_SCRIPT,
@@ -57,8 +59,6 @@ from newsbot.state.redis import (
     session_of,
     text,
 )
-from newsbot.engine import wake_engine
-from newsbot.state import state_of
 from newsbot.urls import host_of
 
 if TYPE_CHECKING:
@@ -218,9 +218,8 @@ def seed(url: str, homes: Iterable[str], sites: Iterable[dict[str, Any]] = ()) -
     for site in sites:
         entries.extend((home, dict(site)) for home in site["urls"])
     live = [w for w in map(text, client.smembers(WORKERS)) if client.exists(heartbeat_key(w))]
-    if not live and not client.zcard(QUEUE):
-        if client.delete(DUPEFILTER):
-            logger.info("redis: new crawl: request fingerprints of the last one cleared")
+    if not live and not client.zcard(QUEUE) and client.delete(DUPEFILTER):
+        logger.info("redis: new crawl: request fingerprints of the last one cleared")
     pipe = client.pipeline()
     for home, options in entries:
         pipe.hset(SITES, host_of(home), json.dumps(options))

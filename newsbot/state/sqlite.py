@@ -20,12 +20,13 @@ import json
 import os
 import sqlite3
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from newsbot.identity import NEAR_DUPLICATE_BITS, bands
 from newsbot.state import Seen, StagedWrites
+
 
 def _signed(value: int) -> int:
     """SQLite integers are signed 64-bit."""
@@ -76,7 +77,9 @@ class StateStore(StagedWrites):
         row = self.db.execute(
             "SELECT e.key, e.url, e.fingerprint, e.first_emitted FROM emitted e WHERE e.key = ? "
             "UNION ALL SELECT e.key, e.url, e.fingerprint, e.first_emitted FROM aliases a "
-            "JOIN emitted e ON e.key = a.article_key WHERE a.key = ? LIMIT 1", (key, key)).fetchone()
+            "JOIN emitted e ON e.key = a.article_key WHERE a.key = ? LIMIT 1",
+            (key, key),
+        ).fetchone()
         return Seen(row[0], row[1], _unsigned(row[2]), row[3]) if row else None
 
     def lookup_fingerprint(self, fingerprint: int) -> Seen | None:
@@ -86,7 +89,9 @@ class StateStore(StagedWrites):
         values = bands(fingerprint)
         rows = self.db.execute(
             "SELECT key, url, fingerprint, first_emitted FROM emitted "
-            "WHERE band0 = ? OR band1 = ? OR band2 = ? OR band3 = ?", values).fetchall()
+            "WHERE band0 = ? OR band1 = ? OR band2 = ? OR band3 = ?",
+            values,
+        ).fetchall()
         for key, url, stored, first in rows:
             if bin(_unsigned(stored) ^ fingerprint).count("1") <= NEAR_DUPLICATE_BITS:
                 return Seen(key, url, _unsigned(stored), first)
@@ -127,8 +132,11 @@ class StateStore(StagedWrites):
             self.db.execute("DELETE FROM prepared WHERE output = ?", (output,))
             self.db.executemany(
                 "INSERT INTO prepared (key, url, fingerprint, aliases, output) VALUES (?, ?, ?, ?, ?)",
-                [(key, url, _signed(fp), json.dumps(aliases), output)
-                 for key, (url, fp, aliases, _) in self._pending.items()])
+                [
+                    (key, url, _signed(fp), json.dumps(aliases), output)
+                    for key, (url, fp, aliases, _) in self._pending.items()
+                ],
+            )
         return len(self._pending)
 
     def recover(self) -> int:
@@ -138,7 +146,7 @@ class StateStore(StagedWrites):
         rows = self.db.execute("SELECT key, url, fingerprint, aliases, output FROM prepared").fetchall()
         if not rows:
             return 0
-        now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        now = datetime.now(UTC).replace(microsecond=0).isoformat()
         recorded = 0
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
@@ -156,7 +164,8 @@ class StateStore(StagedWrites):
             "url = excluded.url, fingerprint = excluded.fingerprint, band0 = excluded.band0, "
             "band1 = excluded.band1, band2 = excluded.band2, band3 = excluded.band3, "
             "last_emitted = excluded.last_emitted, output = excluded.output",
-            (key, url, _signed(fingerprint), *bands(fingerprint), now, now, output))
+            (key, url, _signed(fingerprint), *bands(fingerprint), now, now, output),
+        )
         for alias in aliases:
             if alias != key:
                 self.db.execute("INSERT OR REPLACE INTO aliases (key, article_key) VALUES (?, ?)", (alias, key))
@@ -164,18 +173,21 @@ class StateStore(StagedWrites):
     def commit(self, output: str | None = None) -> int:
         """Store every staged write in one transaction, clear the journal of
         :meth:`prepare`, and return the emissions stored."""
-        now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        now = datetime.now(UTC).replace(microsecond=0).isoformat()
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             for key, (url, fingerprint, aliases, item_output) in self._pending.items():
                 self._insert(key, url, fingerprint, aliases, item_output or output, now)
             self.db.execute("DELETE FROM prepared")
             for url, (etag, last_modified) in self._pending_validators.items():
-                self.db.execute("INSERT OR REPLACE INTO validators (url, etag, last_modified) VALUES (?, ?, ?)",
-                                (url, etag, last_modified))
+                self.db.execute(
+                    "INSERT OR REPLACE INTO validators (url, etag, last_modified) VALUES (?, ?, ?)",
+                    (url, etag, last_modified),
+                )
             for host, found in self._pending_sites.items():
-                self.db.execute("INSERT OR REPLACE INTO sites (host, last_found, last_run) VALUES (?, ?, ?)",
-                                (host, found, now))
+                self.db.execute(
+                    "INSERT OR REPLACE INTO sites (host, last_found, last_run) VALUES (?, ?, ?)", (host, found, now)
+                )
         stored = len(self._pending)
         self._pending.clear()
         self._pending_validators.clear()
@@ -210,10 +222,13 @@ class RunLock:
             os.close(fd)
             raise LockedError(
                 f"another newsbot run holds {self.path} (pid {holder.get('pid', '?')}, "
-                f"started {holder.get('started', '?')})") from None
+                f"started {holder.get('started', '?')})"
+            ) from None
         os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"pid": os.getpid(), "started": datetime.now(timezone.utc)
-                                 .replace(microsecond=0).isoformat()}).encode())
+        os.write(
+            fd,
+            json.dumps({"pid": os.getpid(), "started": datetime.now(UTC).replace(microsecond=0).isoformat()}).encode(),
+        )
         os.fsync(fd)
         self._fd = fd
         return self
