@@ -6,13 +6,14 @@ BIN := $(VENV)/bin
 MIN_VENV := .venv-min
 MIN_BIN := $(MIN_VENV)/bin
 SUITE := tests bench/test_metrics.py
+LINT_PATHS := newsbot
 
-.PHONY: demo test test-min bench install clean
+.PHONY: demo test test-min lint bench install clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	touch $@
 
 install: $(BIN)/.installed
@@ -41,8 +42,16 @@ test-min: $(MIN_BIN)/.installed
 	@echo "test-min: resolved:"; $(MIN_BIN)/python -m pip freeze --exclude-editable | paste -sd' '
 	$(MIN_BIN)/python -m pytest $(SUITE)
 
+# ruff and mypy come with the lint extra; every check runs, and any finding fails the target.
+lint: install
+	@status=0; \
+	$(BIN)/ruff check $(LINT_PATHS) || status=1; \
+	$(BIN)/ruff format --check $(LINT_PATHS) || status=1; \
+	$(BIN)/mypy $(LINT_PATHS) || status=1; \
+	exit $$status
+
 bench: install
 	$(BIN)/python bench/quality.py
 
 clean:
-	rm -rf $(VENV) $(MIN_VENV) demo-output.jsonl .pytest_cache
+	rm -rf $(VENV) $(MIN_VENV) demo-output.jsonl .pytest_cache .mypy_cache .ruff_cache
