@@ -54,4 +54,4 @@ bench: install
 	$(BIN)/python bench/quality.py
 
 clean:
-	rm -rf $(VENV) $(MIN_VENV) demo-output.jsonl .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MIN_VENV) demo-output.jsonl demo-output.jsonl.stats.json .pytest_cache .mypy_cache .ruff_cache
