@@ -165,7 +165,7 @@ class FixtureServer:
                 if send_body:
                     self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server names it
                 logger.debug("fixture server: %s", format % args)
 
         return Handler
