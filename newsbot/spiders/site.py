@@ -242,7 +242,7 @@ class SiteSpider(NewsSpider):
             return True
         if len(scheduler) <= SITEMAP_QUEUE_HIGH:
             return True
-        budget = self.settings.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE", 5_000_000) // 2
+        budget = self.settings.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") // 2
         waiting = getattr(self, "_sitemap_bytes_waiting", 0)
         if waiting + held > budget:
             return True
