@@ -14,9 +14,11 @@ Settings read: ``NEWSBOT_STATE``, ``NEWSBOT_LOCK_HELD``, ``NEWSBOT_PROGRESS``,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
+from newsbot.outputs import is_stream
 from newsbot.state import EmittedStore, state_of
 from newsbot.statskeys import per_site, totals
 from newsbot.urls import host_of
@@ -81,7 +84,21 @@ class IncrementalState:
             logger.info("state: recorded %d emissions of an output file a killed run had put in place", recovered)
 
     def _commit(self) -> None:
-        failed = sum(v for k, v in self.crawler.stats.get_stats().items() if k.startswith("feedexport/failed_count/"))
+        try:
+            self._commit_now()
+        except (sqlite3.Error, OSError) as exc:
+            logger.error(
+                "state store %s: commit failed: %s; the output is in place, the next run settles the store",
+                self.store.path,
+                exc,
+            )
+            self.crawler.stats.set_value("newsbot/state/failed", 1)
+
+    def _commit_now(self) -> None:
+        stats = self.crawler.stats.get_stats()
+        failed = stats.get("newsbot/output/failed") or sum(
+            v for k, v in stats.items() if k.startswith("feedexport/failed_count/")
+        )
         if failed:
             logger.error("output was not stored; nothing is recorded as emitted (next run emits it again)")
             return
@@ -193,7 +210,9 @@ class RunSummary:
             return
         reason = self.reason
         target = self.stats_file or (
-            self.outputs[0] + ".stats.json" if self.outputs and not self.outputs[0].startswith("stdout:") else ""
+            self.outputs[0] + ".stats.json"
+            if self.outputs and not self.outputs[0].startswith("stdout:") and not is_stream(Path(self.outputs[0]))
+            else ""
         )
         if not target:
             return
@@ -205,5 +224,10 @@ class RunSummary:
         }
         path = Path(target)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        try:
+            tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            tmp.replace(path)
+        except OSError as exc:
+            logger.error("run summary %s: not written: %s", path, exc.strerror or exc)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
