@@ -44,8 +44,8 @@ def _type_problem(settings: BaseSettings, name: str, default: Any) -> str | None
     try:
         if isinstance(default, bool):
             settings.getbool(name)
-        elif isinstance(default, int):
-            if settings.getint(name) < 0 <= default and "PRIORITY" not in name:
+        elif isinstance(default, int):  # Scrapy reads some of these as floats (delays, timeouts)
+            if settings.getfloat(name) < 0 <= default and "PRIORITY" not in name:
                 return "must not be negative"
         elif isinstance(default, float):
             settings.getfloat(name)
@@ -54,7 +54,7 @@ def _type_problem(settings: BaseSettings, name: str, default: Any) -> str | None
         elif isinstance(default, list | tuple):
             settings.getlist(name)
     except (ValueError, TypeError):
-        kind = {bool: "true or false", int: "an integer", float: "a number", dict: "a table (JSON object)"}
+        kind = {bool: "true or false", int: "a number", float: "a number", dict: "a table (JSON object)"}
         return f"expected {kind.get(type(default), type(default).__name__)}"
     return None
 

@@ -121,6 +121,7 @@ def run_crawl(spider: str | type, output: str | None, settings: Any, **spider_kw
         crawler.stats.set_value("newsbot/crawl_error", crawl_error[0])
     for tmp in remove_own_temporaries():
         logger.error("stopped before the output was delivered: removed %s", tmp)
+        crawler.stats.inc_value("newsbot/output/abandoned")
     if received:
         crawler.stats.set_value("newsbot/signal", received[0])
         crawler.stats.set_value("newsbot/signals_received", len(received))

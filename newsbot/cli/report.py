@@ -58,6 +58,8 @@ def summary_lines(stats: dict[str, Any], output: str | None) -> list[str]:
         lines.append(f"output: {where}" + (" NOT DELIVERED (see the error above)" if output_failed(stats) else ""))
     elif output_failed(stats):
         lines.append("output: NOT DELIVERED (see the error above)")
+    if stats.get("newsbot/output/abandoned"):
+        lines.append("output: stopped at once, NOT DELIVERED (nothing of it is recorded as emitted)")
     return lines
 
 
