@@ -53,6 +53,18 @@ class IncrementalState:
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.feed_exporter_closed, signal=signals.feed_exporter_closed)
+        # the crawl ran out of work (idle with nothing scheduled since): it was not cut short
+        self.ran_out = False
+        crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
+
+    def spider_idle(self, spider: Any) -> None:
+        """Nothing left to do (unless a handler schedules more)."""
+        self.ran_out = True
+
+    def request_scheduled(self, request: Any, spider: Any) -> None:
+        """More work: the crawl has not run out yet."""
+        self.ran_out = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalState:
@@ -104,7 +116,11 @@ class IncrementalState:
             return
         if self.crawler.stats.get_value("newsbot/locked"):
             return
-        for host, site in per_site(self.crawler.stats.get_stats()).items():
+        if not self.ran_out:  # stopped (a signal, a limit): what it did not follow stays to do
+            forget = getattr(self.store, "forget_validators", None)
+            if forget is not None:
+                forget()
+        for host, site in per_site(self.crawler.stats.get_stats()).items() if self.ran_out else ():
             before = self.store.last_found(host)
             if not site["found"] and before:
                 logger.error("site %s gave %d articles in its last run and none now", host, before)

@@ -222,6 +222,11 @@ def store_problem(path: Path | str) -> str | None:
     live there); the file, if present, is a regular file, opens for writing, is an SQLite
     database and passes ``PRAGMA quick_check`` (a truncated or overwritten store fails)."""
     path = Path(path).expanduser()
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"state store {path}: {folder} is not a folder; give --state PATH"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         probe = path.parent / f".{path.name}.probe.{os.getpid()}"
