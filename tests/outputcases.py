@@ -98,7 +98,7 @@ def emitted(state: Path) -> int:
     db = sqlite3.connect(state)
     try:
         return int(db.execute("SELECT COUNT(*) FROM emitted").fetchone()[0])
-    except sqlite3.OperationalError:
+    except sqlite3.DatabaseError:  # no table yet, or a damaged store
         return 0
     finally:
         db.close()
