@@ -8,7 +8,11 @@ process (the project's settings; ``DOWNLOAD_TIMEOUT`` lowered so stalls end quic
 prints one row per fault kind: expected outcome, observed outcome, good records written /
 expected. Then a crawl of the fixture site SIGKILLed at five moments (discovery, fetch,
 write, final rename, state commit), each followed by a clean rerun: records lost,
-duplicated, half-written. Then the peak RSS of the crawling process (must stay under 500 MB) and of this
+duplicated, half-written. Then the output, signal, state and settings cases (a target under
+a file, a folder, read-only, a full disk, a target turned folder mid-crawl, SIGTERM, SIGINT
+once and twice, a truncated or garbage state store, bad settings and ``-L``, ``scrape``
+without ``-o``): exit code, records delivered, articles the state records, peak RSS of the
+``newsbot`` process. Then the peak RSS of the crawling process (must stay under 500 MB) and of this
 process (which serves the site).
 
 Exit status: 0 when every row is as expected and the RSS bound holds, 1 otherwise.
@@ -22,10 +26,13 @@ import argparse
 import json
 import logging
 import resource
+import signal
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -62,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         outcomes = observe(site, result.items, result.stats, result.log)
     print(table(outcomes))
     kills = kill_rows()
+    cases = output_rows()
     print()
+    for c in cases:
+        if not c.ok:
+            print(f"NOT AS EXPECTED: {c.case}: exit {c.code}, {c.delivered} records, state {c.state}")
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
         print(f"NOT AS EXPECTED: {o.kind}: {'; '.join(o.problems)}")
@@ -78,13 +89,16 @@ def main(argv: list[str] | None = None) -> int:
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"rows as expected: {len(outcomes) - len(failed)}/{len(outcomes)}; "
-          f"SIGKILL rows as expected: {sum(k.ok for k in kills)}/{len(kills)}")
+          f"SIGKILL rows as expected: {sum(k.ok for k in kills)}/{len(kills)}; "
+          f"output/signal/state/settings rows as expected: {sum(c.ok for c in cases)}/{len(cases)} "
+          f"(peak RSS of each newsbot process {max((c.rss_mb for c in cases), default=0):.0f} MB at most)")
     print(f"good records written: {written}/{expected} (plain articles {good.good_written}/{good.good_expected})")
     print(f"peak RSS: crawling process {child_mb:.0f} MB (limit {RSS_LIMIT_MB} MB); "
           f"this process (fault server) {self_mb:.0f} MB; Scrapy memusage/max "
           f"{int(result.stats.get('memusage/max', 0)) / 2**20:.0f} MB")
     print(f"crawl time: {elapsed:.1f} s")
-    return 0 if not failed and all(k.ok for k in kills) and written == expected and child_mb < RSS_LIMIT_MB else 1
+    return 0 if (not failed and all(k.ok for k in kills) and all(c.ok and c.rss_mb < RSS_LIMIT_MB for c in cases)
+                 and written == expected and child_mb < RSS_LIMIT_MB) else 1
 
 
 def kill_rows() -> list[KillOutcome]:
@@ -105,6 +119,112 @@ def kill_rows() -> list[KillOutcome]:
             print(f"{moment:<16}| {'0 lost, 0 duplicates, 0 half lines':<34}| {observed:<58}| "
                   f"{'yes' if outcome.ok else 'NO'}")
     return rows
+
+
+@dataclass
+class CaseOutcome:
+    """One output/signal/state/settings case: exit code, records delivered, state count."""
+
+    case: str
+    expected: str
+    code: int
+    delivered: int
+    state: int
+    rss_mb: float
+    ok: bool
+
+
+def output_rows() -> list[CaseOutcome]:
+    """Run the ``newsbot`` command on file systems, signals, state stores and settings made
+    for the purpose (against the fixture site), print one row per case and return them."""
+    from tests.outputcases import SLOW, emitted, readonly_folder, records, run, temporaries
+
+    rows: list[CaseOutcome] = []
+    print()
+    print(f"{'case':<34}| {'expected (exit, records, state)':<36}| {'observed':<34}| {'RSS MB':>6} | ok")
+    print("-" * 34 + "+" + "-" * 37 + "+" + "-" * 35 + "+" + "-" * 8 + "+---")
+    with tempfile.TemporaryDirectory() as tmp, FixtureServer(ROOT / "fixtures" / "site") as server:
+        home = server.url("/")
+        total = len(list((ROOT / "fixtures" / "expected").glob("[a-z]*.json")))
+
+        def case(name: str, expected: str, check: Any, *args: str, **kw: Any) -> None:
+            folder = Path(tmp) / name.replace(" ", "_")
+            folder.mkdir()
+            state, out = folder / "s.sqlite", folder / "out" / "o.jsonl"
+            argv = [a.replace("{state}", str(state)).replace("{out}", str(out)).replace("{dir}", str(folder))
+                    for a in args]
+            prepare = kw.pop("prepare", None)
+            if prepare:
+                prepare(folder, state, out)
+            if kw.get("stop"):
+                kw["watch"] = out.parent
+            result = run(*argv, **kw)
+            got = len(result.stdout.splitlines()) if "-o" not in argv else len(records(out)) if out.is_file() else 0
+            stored = emitted(state) if state.is_file() else 0
+            ok = bool(check(result.code, got, stored)) and not temporaries(out.parent) \
+                and "Traceback" not in result.stderr
+            rows.append(CaseOutcome(name, expected, result.code, got, stored, result.rss_mb, ok))
+            observed = f"exit {result.code}, {got} records, state {stored}"
+            print(f"{name:<34}| {expected:<36}| {observed:<34}| {result.rss_mb:>6.0f} | {'yes' if ok else 'NO'}")
+
+        crawl = ["crawl", home, "--state", "{state}", "-o", "{out}"]
+        case("-o under a regular file", "2, 0, 0", lambda c, n, s: c == 2 and n == s == 0,
+             "crawl", home, "--state", "{state}", "-o", "{dir}/plain/o.jsonl",
+             prepare=lambda f, s, o: (f / "plain").write_text("x"))
+        case("-o onto a folder", "2, 0, 0", lambda c, n, s: c == 2 and n == s == 0,
+             "crawl", home, "--state", "{state}", "-o", "{dir}")
+        with readonly_folder(Path(tmp) / "ro") as ro:
+            if ro is not None:
+                case("-o in a read-only folder", "2, 0, 0", lambda c, n, s: c == 2 and n == s == 0,
+                     "crawl", home, "--state", "{state}", "-o", f"{ro}/o.jsonl")
+                case("state on a read-only file system", "2, 0, 0", lambda c, n, s: c == 2 and s == 0,
+                     "crawl", home, "--state", f"{ro}/s.sqlite", "-o", "{out}")
+
+        def full_disk_store(folder: Path, state: Path, out: Path) -> None:
+            from newsbot.state.sqlite import StateStore
+            StateStore(state).close()
+
+        case("full disk (RLIMIT_FSIZE 60 KB)", "4, 0, 0", lambda c, n, s: c == 4 and n == s == 0,
+             *crawl, fsize=60_000, prepare=full_disk_store)
+        extensions = json.dumps({"newsbot.extensions.IncrementalState": 500, "newsbot.extensions.RunSummary": 510,
+                                 "tests.extensions_for_tests.TargetBecomesFolder": 400})
+        case("target turned folder mid-crawl", "4, 0, 0", lambda c, n, s: c == 4 and s == 0,
+             *crawl, "-s", f"EXTENSIONS={extensions}")
+        case("SIGTERM mid-crawl", f"143, 0<n<{total}, n", lambda c, n, s: c == 143 and 0 < n < total and s == n,
+             *crawl, *SLOW, stop=[signal.SIGTERM])
+        case("SIGINT mid-crawl", f"130, 0<n<{total}, n", lambda c, n, s: c == 130 and 0 < n < total and s == n,
+             *crawl, *SLOW, stop=[signal.SIGINT])
+        case("SIGINT twice", "130, n, 0 or n (journal)", lambda c, n, s: c == 130 and s in (0, n),
+             *crawl, *SLOW, stop=[signal.SIGINT, signal.SIGINT])
+        case("state truncated to half", "2, 0, -", lambda c, n, s: c == 2 and n == 0, *crawl,
+             prepare=lambda f, s, o: s.write_bytes(_good_store(home, f)[: 40_000]))
+        case("state overwritten with garbage", "2, 0, -", lambda c, n, s: c == 2 and n == 0, *crawl,
+             prepare=lambda f, s, o: s.write_bytes(b"garbage\n" * 4000))
+        case("-s CONCURRENT_REQUESTS=lots", "2, 0, 0", lambda c, n, s: c == 2 and n == s == 0,
+             *crawl, "-s", "CONCURRENT_REQUESTS=lots")
+        case("-L LOUD", "2, 0, 0", lambda c, n, s: c == 2 and n == s == 0, *crawl, "-L", "LOUD")
+        case("-s NEWSBOT_MIN_WORD=3 (misspelt)", "2, 0, 0", lambda c, n, s: c == 2 and n == s == 0,
+             *crawl, "-s", "NEWSBOT_MIN_WORD=3")
+        case("sites.toml CONCURRENT_REQUESTS", "2, 0, 0", lambda c, n, s: c == 2 and n == s == 0,
+             "crawl", "-c", "{dir}/sites.toml", "--state", "{state}", "-o", "{out}",
+             prepare=lambda f, s, o: (f / "sites.toml").write_text(
+                 f'[settings]\nCONCURRENT_REQUESTS = "lots"\n\n[[sites]]\nurls = ["{home}"]\n'))
+        case("scrape without -o (stdout)", "0, 2, -", lambda c, n, s: c == 0 and n == 2,
+             "scrape", "-", stdin="".join(server.url(p) + "\n" for p in _article_paths()[:2]))
+    return rows
+
+
+def _article_paths() -> list[str]:
+    return sorted(json.loads(p.read_text())["url"] for p in (ROOT / "fixtures" / "expected").glob("[a-z]*.json"))
+
+
+def _good_store(home: str, folder: Path) -> bytes:
+    """Return the bytes of a state store a complete crawl of ``home`` left."""
+    from tests.outputcases import run
+
+    state = folder / "good.sqlite"
+    run("crawl", home, "--state", str(state), "-o", str(folder / "good.jsonl"))
+    return state.read_bytes()
 
 
 if __name__ == "__main__":

@@ -14,9 +14,11 @@ Settings read: ``NEWSBOT_STATE``, ``NEWSBOT_LOCK_HELD``, ``NEWSBOT_PROGRESS``,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
+from newsbot.outputs import is_stream
 from newsbot.state import EmittedStore, state_of
 from newsbot.statskeys import per_site, totals
 from newsbot.urls import host_of
@@ -50,6 +53,18 @@ class IncrementalState:
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.feed_exporter_closed, signal=signals.feed_exporter_closed)
+        # the crawl ran out of work (idle with nothing scheduled since): it was not cut short
+        self.ran_out = False
+        crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
+
+    def spider_idle(self, spider: Any) -> None:
+        """Nothing left to do (unless a handler schedules more)."""
+        self.ran_out = True
+
+    def request_scheduled(self, request: Any, spider: Any) -> None:
+        """More work: the crawl has not run out yet."""
+        self.ran_out = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalState:
@@ -81,13 +96,31 @@ class IncrementalState:
             logger.info("state: recorded %d emissions of an output file a killed run had put in place", recovered)
 
     def _commit(self) -> None:
-        failed = sum(v for k, v in self.crawler.stats.get_stats().items() if k.startswith("feedexport/failed_count/"))
+        try:
+            self._commit_now()
+        except (sqlite3.Error, OSError) as exc:
+            logger.error(
+                "state store %s: commit failed: %s; the output is in place, the next run settles the store",
+                self.store.path,
+                exc,
+            )
+            self.crawler.stats.set_value("newsbot/state/failed", 1)
+
+    def _commit_now(self) -> None:
+        stats = self.crawler.stats.get_stats()
+        failed = stats.get("newsbot/output/failed") or sum(
+            v for k, v in stats.items() if k.startswith("feedexport/failed_count/")
+        )
         if failed:
             logger.error("output was not stored; nothing is recorded as emitted (next run emits it again)")
             return
         if self.crawler.stats.get_value("newsbot/locked"):
             return
-        for host, site in per_site(self.crawler.stats.get_stats()).items():
+        if not self.ran_out:  # stopped (a signal, a limit): what it did not follow stays to do
+            forget = getattr(self.store, "forget_validators", None)
+            if forget is not None:
+                forget()
+        for host, site in per_site(self.crawler.stats.get_stats()).items() if self.ran_out else ():
             before = self.store.last_found(host)
             if not site["found"] and before:
                 logger.error("site %s gave %d articles in its last run and none now", host, before)
@@ -193,7 +226,9 @@ class RunSummary:
             return
         reason = self.reason
         target = self.stats_file or (
-            self.outputs[0] + ".stats.json" if self.outputs and not self.outputs[0].startswith("stdout:") else ""
+            self.outputs[0] + ".stats.json"
+            if self.outputs and not self.outputs[0].startswith("stdout:") and not is_stream(Path(self.outputs[0]))
+            else ""
         )
         if not target:
             return
@@ -205,5 +240,10 @@ class RunSummary:
         }
         path = Path(target)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        try:
+            tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            tmp.replace(path)
+        except OSError as exc:
+            logger.error("run summary %s: not written: %s", path, exc.strerror or exc)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)

@@ -114,6 +114,7 @@ FEED_EXPORT_FIELDS = [
 FEED_EXPORTERS = {"jsonl": "newsbot.exporters.JsonLinesExporter"}  # Scrapy's, faster for records
 # Local files are written through a temporary file and renamed into place when complete.
 FEED_STORAGES = {"": "newsbot.feedstorage.AtomicFileFeedStorage", "file": "newsbot.feedstorage.AtomicFileFeedStorage"}
+FEED_STORAGES["stdout"] = "newsbot.feedstorage.StreamFeedStorage"  # a failed write is a failed output
 # A run with no new record writes no file.
 FEED_STORE_EMPTY = False
 

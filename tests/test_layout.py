@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "newsbot"
 # Stages in the order data flows; a module may import from its own stage or an earlier one.
 STAGES: list[tuple[str, ...]] = [
     ("newsbot", "newsbot.settings", "newsbot.urls", "newsbot.items", "newsbot.identity", "newsbot.procpool",
-     "newsbot.schema", "newsbot.statskeys", "newsbot.engine"),
+     "newsbot.schema", "newsbot.statskeys", "newsbot.engine", "newsbot.outputs", "newsbot.settingscheck"),
     ("newsbot.extraction", "newsbot.discovery"),
     ("newsbot.state", "newsbot.state.sqlite", "newsbot.state.redis", "newsbot.state.redis_store",
      "newsbot.errors", "newsbot.stats"),

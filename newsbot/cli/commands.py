@@ -29,15 +29,25 @@ def _settings(overrides: list[str], log_level: str | None) -> Any:
     return _apply_overrides(get_project_settings(), overrides, log_level)
 
 
-def _apply_overrides(settings: Any, overrides: list[str], log_level: str | None) -> Any:
-    """Return ``settings`` with ``-s NAME=VALUE`` overrides and the log level applied."""
+def _apply_overrides(settings: Any, overrides: list[str], log_level: str | None, config: Any = None) -> Any:
+    """Return ``settings`` with ``-s NAME=VALUE`` overrides and the log level applied, once
+    every setting is checked (:func:`newsbot.settingscheck.settings_problem`; a bad one is
+    a :class:`UsageError`)."""
+    from newsbot.settingscheck import settings_problem
+
+    sources = {name: str(config.path) for name in config.settings} if config else {}
     for item in overrides:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise UsageError(f"-s {item!r}: expected NAME=VALUE")
         settings.set(name.strip(), value, priority="cmdline")
+        sources[name.strip()] = "-s"
     if log_level:
         settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
+        sources["LOG_LEVEL"] = "-L"
+    problem = settings_problem(settings, sources)
+    if problem:
+        raise UsageError(problem)
     return settings
 
 
@@ -48,21 +58,73 @@ def feed_uri(output: str) -> str:
     return str(Path(output).expanduser().resolve())
 
 
+def check_output(output: str | None) -> None:
+    """Raise :class:`UsageError` (one line naming the path) when ``output`` cannot take the
+    records (:func:`newsbot.outputs.output_problem`)."""
+    from newsbot.outputs import output_problem
+
+    problem = output_problem(output) if output else None
+    if problem:
+        raise UsageError(problem)
+
+
+def check_state(state: str | None) -> None:
+    """Raise :class:`UsageError` (one line naming the file and what to do) when the state
+    store cannot be read or written (:func:`newsbot.state.sqlite.store_problem`)."""
+    from newsbot.state.sqlite import store_problem
+
+    problem = store_problem(state) if state else None
+    if problem:
+        raise UsageError(problem)
+
+
 def run_crawl(spider: str | type, output: str | None, settings: Any, **spider_kwargs: Any) -> dict[str, Any]:
-    """Run one crawl (spider name or class) to completion and return its stats."""
+    """Run one crawl (spider name or class) to completion and return its stats.
+
+    SIGTERM or a first SIGINT stops the crawl through Scrapy's graceful shutdown (no new
+    requests, the output delivered and the state committed); a second SIGINT stops the
+    reactor at once, after which the temporary output files are removed. The signal's
+    number is ``newsbot/signal`` in the stats (exit code 128 + it)."""
     from scrapy.crawler import CrawlerProcess
+
+    from newsbot.feedstorage import remove_own_temporaries
+
+    received: list[int] = []
+
+    class _Process(CrawlerProcess):
+        def _signal_shutdown(self, signum: int, frame: Any) -> None:
+            received.append(signum)
+            super()._signal_shutdown(signum, frame)
+
+        def _signal_kill(self, signum: int, frame: Any) -> None:
+            received.append(signum)
+            super()._signal_kill(signum, frame)
 
     if output:
         settings.set(
             "FEEDS", {feed_uri(output): {"format": "jsonl", "overwrite": True, "encoding": "utf-8"}}, priority="cmdline"
         )
-    process = CrawlerProcess(settings)
+    process = _Process(settings)
     # Scrapy leaves the root logger at NOTSET and filters in its handler, so each debug
     # call of the crawl (a few per page) would build a record only for it to be dropped.
     logging.root.setLevel(settings.get("LOG_LEVEL"))
     crawler = process.create_crawler(spider)
-    process.crawl(crawler, **spider_kwargs)
+    crawl_error: list[str] = []
+
+    def failed(failure: Any) -> None:  # one line, not "Unhandled error in Deferred"
+        crawl_error.append(f"{type(failure.value).__name__}: {failure.value}")
+        logger.error("the crawl stopped on an error: %s", crawl_error[0])
+
+    process.crawl(crawler, **spider_kwargs).addErrback(failed)
     process.start()
+    if crawl_error:
+        crawler.stats.set_value("newsbot/crawl_error", crawl_error[0])
+    for tmp in remove_own_temporaries():
+        logger.error("stopped before the output was delivered: removed %s", tmp)
+        crawler.stats.inc_value("newsbot/output/abandoned")
+    if received:
+        crawler.stats.set_value("newsbot/signal", received[0])
+        crawler.stats.set_value("newsbot/signals_received", len(received))
     return crawler.stats.get_stats()
 
 
@@ -90,7 +152,7 @@ def _crawl_settings(args: argparse.Namespace, config: Any) -> Any:
     settings = _settings([], None)
     if config:
         settings.setdict(config.settings, priority="project")
-    settings = _apply_overrides(settings, args.set, args.log_level)
+    settings = _apply_overrides(settings, args.set, args.log_level, config)
     settings.set("NEWSBOT_UPDATES", args.updates, priority="cmdline")
     if args.updates:
         settings.set("FEED_EXPORT_FIELDS", [*settings.getlist("FEED_EXPORT_FIELDS"), "updated"], priority="cmdline")
@@ -130,6 +192,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         )
 
     settings = _crawl_settings(args, config)
+    check_output(output)
+    check_state(state)
     lock = None
     if state:
         try:
@@ -137,6 +201,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         except LockedError as exc:
             print(f"newsbot: locked: {exc}", file=sys.stderr)
             return EXIT_LOCKED
+        except OSError as exc:
+            raise UsageError(f"state store {state}: run lock: {exc.strerror or exc}") from exc
         settings.set("NEWSBOT_STATE", state, priority="cmdline")
         settings.set("NEWSBOT_LOCK_HELD", True, priority="cmdline")
     sites = [site.as_dict() for site in config.sites] if config else []
@@ -192,6 +258,7 @@ def cmd_crawl_shared(args: argparse.Namespace, config: Any) -> int:
         raise UsageError("with --redis, give site URLs, --seed-only or --worker")
     output = _output(args, config)
     settings = _crawl_settings(args, config)
+    check_output(output)
     settings.set("NEWSBOT_REDIS_URL", redis_url, priority="cmdline")
     if args.idle_exit is not None:
         settings.set("NEWSBOT_IDLE_EXIT", args.idle_exit, priority="cmdline")
@@ -209,8 +276,10 @@ def cmd_scrape(args: argparse.Namespace) -> int:
     if args.file != "-" and not Path(args.file).is_file():
         raise UsageError(f"URL list {args.file!r}: no such file")
     settings = _settings(args.set, args.log_level)
-    stats = run_crawl("urls", args.output, settings, file=args.file)
-    for line in summary_lines(stats, args.output):
+    output = args.output or "-"  # without -o, the records go to standard output
+    check_output(output)
+    stats = run_crawl("urls", output, settings, file=args.file)
+    for line in summary_lines(stats, output):
         print(line, file=sys.stderr)
     return exit_code(stats, "scrape")
 
@@ -245,6 +314,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
     settings = _settings(["AUTOTHROTTLE_ENABLED=False", *args.set], args.log_level or "WARNING")
+    check_output(args.output)
     with server:
         print(f"serving the fixture site at {server.origin}/", file=sys.stderr)
         stats = run_crawl("site", args.output, settings, urls=[server.url("/")])

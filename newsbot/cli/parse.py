@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     scrape.add_argument("file", metavar="FILE", help="file of URLs, one a line ('-' for standard input)")
-    common(scrape)
+    common(scrape, output_default="-")  # JSONL on standard output unless -o FILE
     scrape.set_defaults(func=commands.cmd_scrape)
 
     extract = sub.add_parser(

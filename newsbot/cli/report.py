@@ -14,12 +14,22 @@ EXIT_OK = 0
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 3
+EXIT_OUTPUT = 4
+EXIT_SIGINT = 128 + 2
+EXIT_SIGTERM = 128 + 15
 EXIT_CODES = f"""exit codes (every command):
   {EXIT_OK}  success
   {EXIT_FAILURES}  some sites or URLs failed (fetch errors, bad URL lines, pages that gave no
      record, a site that gave no article); the records that could be made are written
-  {EXIT_USAGE}  usage or configuration error; nothing was crawled
+  {EXIT_USAGE}  usage, configuration, settings, output target or state store error; nothing
+     was crawled (a state commit that failed at the end: the output is delivered and the
+     next run settles the store)
   {EXIT_LOCKED}  another run holds the lock
+  {EXIT_OUTPUT}  the output could not be delivered (write, fsync or rename failed); none of
+     it is recorded as emitted, so the next run writes it again
+  {EXIT_SIGINT}  stopped by SIGINT (Ctrl-C), {EXIT_SIGTERM} stopped by SIGTERM: what was written
+     before the stop is delivered and recorded (a second SIGINT: nothing more is delivered,
+     no temporary file is left)
 """
 # Broken links (404/410) are the site's own; they do not make a site failed.
 BROKEN_LINK_ERRORS = frozenset(("http_404", "http_410"))
@@ -44,7 +54,12 @@ def summary_lines(stats: dict[str, Any], output: str | None) -> list[str]:
         "errors: " + (", ".join(f"{k}={v}" for k, v in errors.items()) or "none"),
     ]
     if output:
-        lines.append(f"output: {'<stdout>' if output == '-' else Path(output).resolve()}")
+        where = "<stdout>" if output == "-" else Path(output).resolve()
+        lines.append(f"output: {where}" + (" NOT DELIVERED (see the error above)" if output_failed(stats) else ""))
+    elif output_failed(stats):
+        lines.append("output: NOT DELIVERED (see the error above)")
+    if stats.get("newsbot/output/abandoned"):
+        lines.append("output: stopped at once, NOT DELIVERED (nothing of it is recorded as emitted)")
     return lines
 
 
@@ -97,11 +112,22 @@ def failed_sites(stats: dict[str, Any], homes: list[str] | None) -> list[str]:
     return failed
 
 
+def output_failed(stats: dict[str, Any]) -> bool:
+    """Return True when an output of the run was not delivered (a write, fsync or rename
+    failed: ``newsbot/output/failed``, or Scrapy's ``feedexport/failed_count/...``)."""
+    return bool(stats.get("newsbot/output/failed")) or any(
+        k.startswith("feedexport/failed_count/") and v for k, v in stats.items()
+    )
+
+
 def exit_code(stats: dict[str, Any], command: str, homes: list[str] | None = None) -> int:
     """Return the exit code of a finished run of ``command`` (``crawl``, ``worker``,
     ``scrape``, ``demo``) from its stats.
 
     * 3: another run held the lock;
+    * 4: an output was not delivered (:func:`output_failed`);
+    * 2: the crawl could not start, or the state store's commit failed;
+    * 130 / 143: the run was stopped by SIGINT / SIGTERM (``newsbot/signal``);
     * 1: the run was cut short (extraction broken; for a worker: any finish but
       ``finished``, or its output not stored); ``scrape``: any URL that gave no record
       (fetch errors and drops other than duplicates); a crawl: a site failed
@@ -109,10 +135,16 @@ def exit_code(stats: dict[str, Any], command: str, homes: list[str] | None = Non
     * 0 otherwise."""
     if stats.get("newsbot/locked"):
         return EXIT_LOCKED
+    if output_failed(stats):
+        return EXIT_OUTPUT
+    if stats.get("newsbot/crawl_error") and not stats.get("newsbot/pages"):
+        return EXIT_USAGE  # the crawl could not start (e.g. its state store did not open)
+    if stats.get("newsbot/state/failed"):
+        return EXIT_USAGE
+    if stats.get("newsbot/signal"):  # stopped by a signal: 128 + its number, as a shell says
+        return 128 + int(stats["newsbot/signal"])
     if command == "worker":
-        if stats.get("finish_reason") != "finished" or any(
-            k.startswith("feedexport/failed_count/") and v for k, v in stats.items()
-        ):
+        if stats.get("finish_reason") != "finished":
             logger.error("worker failed: %s", stats.get("finish_reason"))
             return EXIT_FAILURES
         return EXIT_FAILURES if failed_sites(stats, None) else EXIT_OK

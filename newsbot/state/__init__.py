@@ -56,6 +56,11 @@ class StagedWrites:
         """Stage how many articles a site gave in this run."""
         self._pending_sites[host] = found
 
+    def forget_validators(self) -> None:
+        """Drop the staged feed/sitemap validators: a run cut short did not follow every
+        link of those documents, so the next run must fetch them in full again."""
+        self._pending_validators.clear()
+
 
 class EmittedStore(Protocol):
     """What the crawl asks of an emitted-articles store. Lookups answer from what is

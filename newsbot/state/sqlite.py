@@ -37,6 +37,10 @@ def _unsigned(value: int) -> int:
     return value + (1 << 64) if value < 0 else value
 
 
+class StoreError(Exception):
+    """The state store cannot be opened; the message names the file and what to do."""
+
+
 class StateStore(StagedWrites):
     """SQLite store of emitted articles, HTTP validators of feeds/sitemaps, and per-site
     results of the last run. Writes are staged in memory and applied by :meth:`commit`.
@@ -46,6 +50,13 @@ class StateStore(StagedWrites):
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path).expanduser()
+        try:
+            self._open()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"state store {self.path}: {exc}; {_WHAT_TO_DO}") from None
+        super().__init__()
+
+    def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -68,7 +79,6 @@ class StateStore(StagedWrites):
             CREATE TABLE IF NOT EXISTS sites (host TEXT PRIMARY KEY, last_found INTEGER, last_run TEXT);
             """
         )
-        super().__init__()
 
     # -- lookups
 
@@ -197,6 +207,60 @@ class StateStore(StagedWrites):
     def close(self) -> None:
         """Close the database (staged writes that were not committed are discarded)."""
         self.db.close()
+
+
+_WHAT_TO_DO = (
+    "move it aside to start afresh (every article is then written again once), restore a backup, or give --state PATH"
+)
+
+
+def store_problem(path: Path | str) -> str | None:
+    """Return one line naming the state store at ``path`` and what is wrong with it and
+    what to do, or None when a run can read and write it (checked before crawling).
+
+    Checked: its folder can be created and written in (the run lock and SQLite's journal
+    live there); the file, if present, is a regular file, opens for writing, is an SQLite
+    database and passes ``PRAGMA quick_check`` (a truncated or overwritten store fails)."""
+    path = Path(path).expanduser()
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"state store {path}: {folder} is not a folder; give --state PATH"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe = path.parent / f".{path.name}.probe.{os.getpid()}"
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        return f"state store {path}: cannot write in its folder: {_reason(exc)}; give --state PATH on a writable disk"
+    if not path.exists():
+        return None
+    if not path.is_file():
+        return f"state store {path}: not a regular file; give --state PATH"
+    try:
+        os.close(os.open(path, os.O_RDWR))
+        with path.open("rb") as file:
+            header = file.read(16)
+    except OSError as exc:
+        return f"state store {path}: {_reason(exc)}; fix its permissions or give --state PATH"
+    if header and header != b"SQLite format 3\x00":
+        return f"state store {path}: not an SQLite database (overwritten?); {_WHAT_TO_DO}"
+    try:
+        db = sqlite3.connect(path, timeout=30)
+        try:
+            rows = db.execute("PRAGMA quick_check").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        return f"state store {path}: damaged ({exc}); {_WHAT_TO_DO}"
+    if rows != [("ok",)]:
+        return f"state store {path}: damaged ({rows[0][0]}); {_WHAT_TO_DO}"
+    return None
+
+
+def _reason(exc: OSError) -> str:
+    return f"[Errno {exc.errno}] {exc.strerror}" if exc.errno is not None else str(exc)
 
 
 class LockedError(Exception):

@@ -1,0 +1,27 @@
+"""Test-only Scrapy extensions that change the file system under a running crawl."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scrapy import signals
+
+
+class TargetBecomesFolder:
+    """At the first record, makes a folder where the output file is to be renamed to."""
+
+    def __init__(self, crawler: Any) -> None:
+        feeds = crawler.settings.getdict("FEEDS")
+        self.target = Path(next(iter(feeds)))
+        self.done = False
+        crawler.signals.connect(self.scraped, signal=signals.item_scraped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> TargetBecomesFolder:
+        return cls(crawler)
+
+    def scraped(self, item: Any, response: Any, spider: Any) -> None:
+        if not self.done:
+            self.done = True
+            self.target.mkdir()
