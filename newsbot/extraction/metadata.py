@@ -56,7 +56,8 @@ _DATE_METAS = (
 _VISIBLE_DATE_XPATH = (
     "//time[not(@datetime)] | //*[self::span or self::div or self::p or self::small or self::li]"
     '[contains(@class, "date") or contains(@class, "Date") or contains(@class, "publish")'
-    ' or contains(@class, "posted") or contains(@class, "timestamp")][not(.//p)]'
+    ' or contains(@class, "posted") or contains(@class, "timestamp") or contains(@class, "datum")'
+    ' or contains(@class, "fecha") or contains(@class, "dato") or contains(@class, "data")][not(.//p)]'
 )
 
 
