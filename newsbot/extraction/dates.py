@@ -61,6 +61,11 @@ _DATE_NOISE_RE = re.compile(
 # The word between a date and its time ("13. Mai 2026 um 15:44", "5 juin à 14h30").
 _AT_RE = re.compile(r"(?i)\s(?:um|à|at|alle|a las|às|om|o|kl\.?|в)\s(?=\d)")
 
+# ISO 639-1 codes that dateparser knows under another name; the languages tried when the
+# page names none.
+_DATEPARSER_CODES = {"no": "nb"}
+_COMMON_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "pl", "ru")
+
 
 def _named_offset(match: re.Match[str]) -> str:
     sign = "-" if match[1] in "-\u2212" else "+"
@@ -74,12 +79,17 @@ def _parse_other_language(text: str, language: str | None) -> datetime | None:
     text = _AT_RE.sub(" ", _DATE_NOISE_RE.sub("", text)).strip(" ,")
     if not text or len(text) > 60 or not re.search(r"\d", text):
         return None
-    settings: Any = {"PREFER_DAY_OF_MONTH": "first", "REQUIRE_PARTS": ["day", "month", "year"]}
-    languages = [language] if language else None
+    settings: Any = {
+        "PREFER_DAY_OF_MONTH": "first",
+        "REQUIRE_PARTS": ["day", "month", "year"],
+        # absolute dates only: "1h ago" depends on when the page is read, not on the page
+        "PARSERS": ["custom-formats", "absolute-time"],
+    }
+    # the page's language only: guessing among all of dateparser's languages takes seconds
+    # on a text that is not a date
+    languages = [_DATEPARSER_CODES.get(language, language)] if language else list(_COMMON_LANGUAGES)
     try:
-        return dateparser.parse(text, languages=languages, settings=settings) or (
-            dateparser.parse(text, settings=settings) if languages else None
-        )
+        return dateparser.parse(text, languages=languages, settings=settings)
     except Exception:  # noqa: BLE001 - dateparser raises many kinds on odd input
         return None
 

@@ -13,6 +13,8 @@ alone ("paywall-enabled" on a free page) decides nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from lxml import html as lxml_html
@@ -69,13 +71,22 @@ _MARKER_RE = re.compile(
     r"|locked[-_]?content|content[-_]?locked|article[-_]?locked",
     re.IGNORECASE,
 )
+_MARKER_STEMS = ("wall", "premium", "subscriber", "piano", "tp-container", "metered", "locked")
 _FALSE_VALUES = ("false", "False", "FALSE", "no", "0")
 _TRUE_VALUES = ("true", "True", "TRUE", "yes", "1")
 
 
+# Stems one of which every prompt holds: a quick test before the long pattern.
+_STEM_RE = re.compile(
+    r"(?i)subscri|free\s+(?:article|stor|read)|articles?\s+(?:left|remaining)|unlock|kostenlose|kostenfreie|freie\s+artikel"
+    r"|abonn|abo\b|weiterlesen|reste|réservé|suscr|quedan?|assin|abbon|voor\s+abonnees|abonnee|abonnement|abonnenter"
+    r"|prenumer|subskry|wykup|подпис"
+)
+
+
 def is_prompt(text: str) -> bool:
     """Return True when ``text`` (one paragraph) is a subscription or metering prompt."""
-    return len(text) <= _MAX_PROMPT and bool(_PROMPT_RE.search(text))
+    return len(text) <= _MAX_PROMPT and bool(_STEM_RE.search(text)) and bool(_PROMPT_RE.search(text))
 
 
 def strip_paywall_prompts(paragraphs: list[str]) -> tuple[list[str], bool]:
@@ -114,22 +125,32 @@ def declared_paywall(objects: list[dict[str, Any]], article: dict[str, Any] | No
 def marked_paywall(tree: lxml_html.HtmlElement) -> bool:
     """Return True when a block marked as a paywall by its class or id holds a
     subscription prompt (a class alone decides nothing)."""
-    for el in tree.xpath("//body//*[@class or @id]"):
-        marker = f"{el.get('class', '')} {el.get('id', '')}"
-        if not _MARKER_RE.search(marker):
+    values = tree.xpath("//body//@class | //body//@id")
+    markers = " ".join(values).lower()
+    if not any(stem in markers for stem in _MARKER_STEMS):
+        return False  # most pages: no marker at all
+    seen: set[lxml_html.HtmlElement] = set()
+    for value in values:
+        folded = value.lower()
+        if not any(stem in folded for stem in _MARKER_STEMS):
             continue
-        text = " ".join(el.text_content().split())
-        if text and any(is_prompt(chunk) for chunk in _chunks(el)):
+        el = value.getparent()
+        if el is None or el in seen:
+            continue
+        seen.add(el)
+        if not _MARKER_RE.search(f"{el.get('class', '')} {el.get('id', '')}"):
+            continue
+        if any(is_prompt(chunk) for chunk in _chunks(el)):
             return True
     return False
 
 
-def _chunks(el: lxml_html.HtmlElement) -> list[str]:
-    """Return the short texts of ``el``'s blocks (the element itself when it has none)."""
-    blocks = el.xpath(".//*[self::p or self::div or self::span or self::h2 or self::h3 or self::a or self::button]")
-    texts = [" ".join(b.text_content().split()) for b in blocks[:40]]
-    texts.append(" ".join(el.text_content().split())[:_MAX_PROMPT])
-    return [t for t in texts if t]
+def _chunks(el: lxml_html.HtmlElement) -> Iterator[str]:
+    """Yield the texts of ``el``'s first blocks (the element itself first)."""
+    for block in islice(el.iter("p", "div", "span", "h2", "h3", "a", "button", "section"), 40):
+        text = block.text_content()
+        if text.strip() and len(text) <= 4 * _MAX_PROMPT:
+            yield " ".join(text.split())
 
 
 def content_tier(tier_values: list[str]) -> bool | None:

@@ -73,10 +73,16 @@ def block_key(text: str) -> str:
 
 # Inline elements that may wrap a name and its hover card.
 _INLINE_TAGS = frozenset("span a b strong em i abbr cite u mark small sup button".split())
-_TEXT_BLOCKS = ("p", "li", "blockquote", "dd", "td")
+_TEXT_BLOCKS = ("p", "blockquote")
 # Class/id words of a card that pops up over a name: its text is not the sentence's.
 _CARD_WORDS = frozenset(
     "tooltip tooltiptext tooltip-content popover popup flyout hovercard hover card cards preview dropdown".split()
+)
+# Elements inside text blocks that may be a card (checked by _is_card), in document order.
+_IN_BLOCK_XPATH = (
+    "("
+    + " | ".join(f"//{tag}" for tag in _TEXT_BLOCKS)
+    + ")//*[@class or @id or @role or @hidden or .//img][not(self::img)]"
 )
 _CARD_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
 
@@ -100,23 +106,23 @@ def inline_hover_cards(root: Any) -> int:
     name stays in the sentence and the card's text leaves it; return how many were removed.
     A card goes only when text stands before it in its parent, innermost cards first; an
     element that held a card is the name's wrapper and stays, whatever its class says."""
+    hits = root.xpath(_IN_BLOCK_XPATH)
     removed = 0
-    for block in list(root.iter(*_TEXT_BLOCKS)):
-        if block.getparent() is None:
+    wrappers: set[Any] = set()
+    for el in reversed(hits):  # descendants before their ancestors
+        parent = el.getparent()
+        if parent is None or el in wrappers or not _is_card(el, parent.tag in _INLINE_TAGS):
             continue
-        wrappers: set[Any] = set()
-        for el in reversed(list(block.iterdescendants())):
-            parent = el.getparent()
-            if parent is None or el in wrappers or not _is_card(el, parent.tag in _INLINE_TAGS):
-                continue
-            if not _text_before(el, parent, parent is block):
-                continue
-            _remove_keep_tail(el)
-            removed += 1
-            anc = parent
-            while anc is not None and anc is not block:
-                wrappers.add(anc)
-                anc = anc.getparent()
+        block = next((a for a in el.iterancestors(*_TEXT_BLOCKS)), None)
+        if block is None or not _text_before(el, parent, parent is block):
+            continue
+        _remove_keep_tail(el)
+        removed += 1
+        for anc in parent.iterancestors():
+            if anc is block:
+                break
+            wrappers.add(anc)
+        wrappers.add(parent)
     return removed
 
 
