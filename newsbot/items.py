@@ -28,6 +28,7 @@ RECORD_FIELDS: tuple[str, ...] = (
     "image",
     "word_count",
     "fetched_at",
+    "paywalled",
 )
 
 
@@ -71,6 +72,9 @@ class Article:
     image: str | None = None
     word_count: int = 0
     fetched_at: str = ""
+    # True: the page says its text is for subscribers (JSON-LD isAccessibleForFree false, a
+    # paywall block or prompt); False: it says the text is free; None: it says neither
+    paywalled: bool | None = None
     updated: bool = False  # set with NEWSBOT_UPDATES when a seen article's text changed
     drop_reason: str | None = None
     # not a record field: the body's SimHash (newsbot.identity.body_fingerprint), computed by

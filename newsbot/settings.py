@@ -110,6 +110,7 @@ FEED_EXPORT_FIELDS = [
     "image",
     "word_count",
     "fetched_at",
+    "paywalled",
 ]
 FEED_EXPORTERS = {"jsonl": "newsbot.exporters.JsonLinesExporter"}  # Scrapy's, faster for records
 # Local files are written through a temporary file and renamed into place when complete.

@@ -50,7 +50,8 @@ from newsbot.extraction.clutter_text import strip_clutter_paragraphs
 from newsbot.extraction.loader import ArticleLoader
 from newsbot.extraction.metadata import PageMetadata
 from newsbot.extraction.parse import parse_html
-from newsbot.extraction.text import clean_whitespace, count_words, reading_length, squash_text
+from newsbot.extraction.paywall import paywalled, strip_paywall_prompts
+from newsbot.extraction.text import clean_whitespace, count_words, inline_hover_cards, reading_length, squash_text
 from newsbot.identity import article_id
 from newsbot.items import Article
 
@@ -94,6 +95,7 @@ def extract_article(html: str | bytes, url: str, *, min_words: int = settings.NE
     meta = PageMetadata(tree, url)
 
     cleaned = deepcopy(tree)
+    inline_hover_cards(cleaned)
     strip_clutter_nodes(cleaned)
     paragraphs = main_text_paragraphs(cleaned, url)
     blocks = paragraph_parents(cleaned)
@@ -128,6 +130,7 @@ def extract_article(html: str | bytes, url: str, *, min_words: int = settings.NE
         description=standfirst,
         headlines=meta.headlines(),
     )
+    paragraphs, prompt_found = strip_paywall_prompts(paragraphs)
     authors = meta.authors()
     if not meta.found_people:
         lead = lead_byline(tree, paragraphs)
@@ -154,6 +157,9 @@ def extract_article(html: str | bytes, url: str, *, min_words: int = settings.NE
     article.body = article.body or ""
     article.word_count = count_words(article.body)
     article.id = article_id(article.url)
+    article.paywalled = paywalled(
+        tree, meta.ld_objects, meta.ld_article, meta.meta("article:content_tier", "content_tier"), prompt_found
+    )
     article.drop_reason = drop_reason(meta, article, min_words)
     return article
 

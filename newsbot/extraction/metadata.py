@@ -13,6 +13,7 @@ from lxml import html as lxml_html
 
 from newsbot.extraction.authors import clean_author, looks_like_person, split_authors
 from newsbot.extraction.byline import byline_people
+from newsbot.extraction.dates import first_date, refine
 from newsbot.extraction.parse import as_texts, json_ld_objects, ld_types
 from newsbot.extraction.text import clean_whitespace
 from newsbot.extraction.title import QUOTE_AFTER, strip_site_name
@@ -30,6 +31,33 @@ ORGANISATION_TYPES = frozenset(
 _DOMAIN_RE = re.compile(
     r"\bwww\.|\w\.(?:com|net|org|de|at|ch|be|nl|fr|it|es|pt|pl|no|se|dk|fi|uk|co|tr|jp|kr|cn|tw|in|za|au|ca|us|info|news)\b",
     re.I,
+)
+
+
+_DATE_METAS = (
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date.created",
+    "dcterms.created",
+    "dc.date",
+    "dcterms.date",
+    "date",
+    "sailthru.date",
+    "parsely-pub-date",
+    "article.published",
+    "cxenseparse:recs:publishtime",
+)
+# Elements that show the publication date as text (no machine-readable value).
+_VISIBLE_DATE_XPATH = (
+    "//time[not(@datetime)] | //*[self::span or self::div or self::p or self::small or self::li]"
+    '[contains(@class, "date") or contains(@class, "Date") or contains(@class, "publish")'
+    ' or contains(@class, "posted") or contains(@class, "timestamp") or contains(@class, "datum")'
+    ' or contains(@class, "fecha") or contains(@class, "dato") or contains(@class, "data")][not(.//p)]'
 )
 
 
@@ -217,32 +245,49 @@ class PageMetadata:
         return _squash(name) in self._site_keys()
 
     def published(self) -> str | None:
-        """Return the raw publication date: structured sources first, then htmldate."""
-        values = (
+        """Return the publication date as ISO 8601, or None: every candidate is tried in
+        order of trust (JSON-LD ``datePublished``, ``article:published_time``, microdata and
+        ``<time datetime>`` in the article, other date metas, any ``<time datetime>``, then
+        htmldate, then a date written in the article's visible text), so a bad or
+        impossible value does not hide a good one further down."""
+        tree = self.tree
+        candidates = (
             self.ld("datePublished")
+            + self.meta("article:published_time", "og:article:published_time")
+            + tree.xpath('//*[@itemprop="datePublished"]/@datetime | //*[@itemprop="datePublished"]/@content')
+            + tree.xpath("//time[@pubdate]/@datetime | //article//time/@datetime")[:3]
             + self.ld("dateCreated")
-            + self.meta(
-                "article:published_time",
-                "og:article:published_time",
-                "datepublished",
-                "pubdate",
-                "publishdate",
-                "publish-date",
-                "dc.date.issued",
-                "dcterms.issued",
-                "dc.date",
-                "dcterms.date",
-                "date",
-                "sailthru.date",
-                "parsely-pub-date",
-                "article.published",
-            )
+            + self.meta(*_DATE_METAS)
+            + tree.xpath("//time/@datetime")[:3]
         )
-        values += self.tree.xpath('//*[@itemprop="datePublished"]/@datetime')
-        values += self.tree.xpath("//time[@pubdate]/@datetime | //article//time/@datetime | //time/@datetime")[:1]
-        if values:
-            return values[0]
-        return self._htmldate()
+        language = self.language_code()
+        found = first_date(candidates, language)
+        if found:
+            return refine(found, candidates, language)
+        found = first_date(self._title_dates(), language) or first_date([d for d in [self._htmldate()] if d], language)
+        if found:
+            return refine(found, self._visible_dates(), language)
+        return first_date(self._visible_dates(), language)
+
+    def _title_dates(self) -> list[str]:
+        """Return the date segments of the page's titles ("Headline | Site | 28.04.2023")."""
+        titles = self.meta("og:title") + [t.text_content() for t in self.tree.xpath("//title")][:1]
+        return [
+            part
+            for title in titles
+            for part in re.split(r"\s+[|–—\-·•]\s+", title)
+            if re.fullmatch(r"\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\s*", part)
+        ]
+
+    def _visible_dates(self) -> list[str]:
+        """Return dates written as text near the headline: ``<time>`` elements without a
+        ``datetime``, elements whose class names a date, in document order."""
+        texts = []
+        for el in self.tree.xpath(_VISIBLE_DATE_XPATH)[:8]:
+            text = clean_whitespace(el.text_content())
+            if text and 6 <= len(text) <= 80 and re.search(r"\d", text):
+                texts.append(text)
+        return texts
 
     def _htmldate(self) -> str | None:
         try:
@@ -253,8 +298,8 @@ class PageMetadata:
             return None
 
     def modified(self) -> str | None:
-        """Return the raw last-modified date."""
-        values = (
+        """Return the last-modified date as ISO 8601 (the first plausible candidate), or None."""
+        candidates = (
             self.ld("dateModified")
             + self.meta(
                 "article:modified_time",
@@ -264,9 +309,15 @@ class PageMetadata:
                 "dcterms.modified",
                 "last-modified",
             )
-            + self.tree.xpath('//*[@itemprop="dateModified"]/@datetime')
+            + self.tree.xpath('//*[@itemprop="dateModified"]/@datetime | //*[@itemprop="dateModified"]/@content')
         )
-        return values[0] if values else None
+        return first_date(candidates, self.language_code())
+
+    def language_code(self) -> str | None:
+        """Return the ISO 639-1 code of the page's language ("de-AT" -> "de"), or None."""
+        value = self.language()
+        code = re.split(r"[-_]", value.strip().lower())[0] if value else ""
+        return code if re.fullmatch(r"[a-z]{2}", code) else None
 
     def language(self) -> str | None:
         """Return the page's language tag."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 _SPACE_RE = re.compile(r"\s+")
 # A word is a run of word characters, except that each Chinese character and each kana
@@ -68,3 +69,91 @@ def squash_text(text: str) -> str:
 def block_key(text: str) -> str:
     """Return the key that matches a block of extracted text with its page element."""
     return " ".join(text.split())
+
+
+# Inline elements that may wrap a name and its hover card.
+_INLINE_TAGS = frozenset("span a b strong em i abbr cite u mark small sup button".split())
+_TEXT_BLOCKS = ("p", "blockquote")
+# Class/id words of a card that pops up over a name: its text is not the sentence's.
+_CARD_WORDS = frozenset(
+    "tooltip tooltiptext tooltip-content popover popup flyout hovercard hover card cards preview dropdown".split()
+)
+# Elements inside text blocks that may be a card (checked by _is_card), in document order.
+_IN_BLOCK_XPATH = (
+    "("
+    + " | ".join(f"//{tag}" for tag in _TEXT_BLOCKS)
+    + ")//*[@class or @id or @role or @hidden or .//img][not(self::img)]"
+)
+_CARD_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
+
+
+def _is_card(el: Any, in_inline: bool) -> bool:
+    """Return True when ``el`` looks like a popup card: role tooltip/dialog, ``hidden``, a
+    class or id word of a card, or (inside an inline wrapper) a picture."""
+    if not isinstance(el.tag, str):
+        return False
+    if el.get("role") in ("tooltip", "dialog") or el.get("hidden") is not None:
+        return True
+    marker = f"{el.get('class', '')} {el.get('id', '')}"
+    if any(w.lower() in _CARD_WORDS for w in _CARD_SPLIT.split(marker) if w):
+        return True
+    return in_inline and el.tag != "img" and next(el.iter("img"), None) is not None
+
+
+def inline_hover_cards(root: Any) -> int:
+    """Remove, in place, the popup cards that follow a name inside running text ("said
+    <span>Jane Doe<span class="card">photo, bio, links</span></span>, who chairs"), so the
+    name stays in the sentence and the card's text leaves it; return how many were removed.
+    A card goes only when text stands before it in its parent, innermost cards first; an
+    element that held a card is the name's wrapper and stays, whatever its class says."""
+    hits = root.xpath(_IN_BLOCK_XPATH)
+    removed = 0
+    wrappers: set[Any] = set()
+    for el in reversed(hits):  # descendants before their ancestors
+        parent = el.getparent()
+        if parent is None or el in wrappers or not _is_card(el, parent.tag in _INLINE_TAGS):
+            continue
+        block = next((a for a in el.iterancestors(*_TEXT_BLOCKS)), None)
+        if block is None or not _text_before(el, parent, parent is block):
+            continue
+        _remove_keep_tail(el)
+        removed += 1
+        for anc in parent.iterancestors():
+            if anc is block:
+                break
+            wrappers.add(anc)
+        wrappers.add(parent)
+    return removed
+
+
+def _text_before(el: Any, parent: Any, in_block: bool) -> bool:
+    """Return True when a name stands before ``el``: any text before it inside an inline
+    ``parent``; in a block, an element with text right before it (the card's trigger)."""
+    if in_block:
+        prev = el.getprevious()
+        return (
+            prev is not None
+            and not (prev.tail or "").strip()
+            and isinstance(prev.tag, str)
+            and bool(prev.text_content().strip())
+        )
+    if (parent.text or "").strip():
+        return True
+    for sib in el.itersiblings(preceding=True):
+        if (sib.tail or "").strip() or (isinstance(sib.tag, str) and sib.text_content().strip()):
+            return True
+    return False
+
+
+def _remove_keep_tail(el: Any) -> None:
+    """Remove ``el`` from its parent, its tail text kept in place."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
