@@ -210,7 +210,7 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
                 stats.inc_value(f"robotstxt/response_status_count/{response.status}")
                 parser = build_from_crawler(self.parser_class, self.crawler, response.body)
                 await self.crawler.signals.send_catch_log_async(
-                    signal=signals.robots_parsed, robotparser=parser, request=request
+                    signal=signals.robots_parsed, robotparser=parser, request=request, body=response.body
                 )
             except Exception as exc:  # noqa: BLE001 - any failure means "no robots.txt rules"
                 if not isinstance(exc, IgnoreRequest):
