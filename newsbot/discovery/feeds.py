@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -98,11 +99,13 @@ def feed_entries(body: bytes, url: str) -> list[Listed] | None:
         link = urljoin(url, link.strip())
         if not link.startswith(("http://", "https://")):
             continue
-        dates = [
-            d
-            for key in ("published_parsed", "updated_parsed", "created_parsed")
-            if (d := _struct_time(entry.get(key))) is not None
-        ]
+        with warnings.catch_warnings():  # feedparser's updated/published fallback notice
+            warnings.simplefilter("ignore", DeprecationWarning)
+            dates = [
+                d
+                for key in ("published_parsed", "updated_parsed", "created_parsed")
+                if (d := _struct_time(entry.get(key))) is not None
+            ]
         entries.append(Listed(link, dates))
     return entries
 

@@ -97,7 +97,8 @@ def read_sitemap(body: bytes) -> SitemapDoc | None:
     for _event, element in events:
         name = _local(element.tag)
         if name == "loc" and loc is None:
-            loc = (element.text or "").strip()
+            # a <loc> holding an entity reference is dropped whole (entities never expand)
+            loc = (element.text or "").strip() if len(element) == 0 else ""
         elif name in _DATE_NAMES:
             dates.append(element.text)
         elif name in ("url", "sitemap"):

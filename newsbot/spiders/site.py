@@ -49,6 +49,11 @@ SITEMAP_QUEUE_HIGH = 400
 SITEMAP_QUEUE_LOW = 200
 
 
+def netloc_of(url: str) -> str:
+    """Return the lower-case ``host[:port]`` of ``url``: what one robots.txt covers."""
+    return urlsplit(url).netloc.lower()
+
+
 class SiteSpider(ListingGate, NewsSpider):
     """Crawls news sites from their home pages through sitemaps, feeds and links."""
 
@@ -101,7 +106,7 @@ class SiteSpider(ListingGate, NewsSpider):
         # hosts are checked by allowed_page (LinkExtractor.allow_domains ignores ports)
         spider.link_extractor = LinkExtractor(unique=True)
         spider.pages_per_site = {}
-        spider.robots_waiting = set()  # hosts whose robots.txt is not read yet
+        spider.robots_waiting = set()  # netlocs whose robots.txt is not read yet
         spider.setup_gate(crawler)
         crawler.signals.connect(spider.on_robots, signal=signals.robots_parsed)
         return spider
@@ -121,8 +126,8 @@ class SiteSpider(ListingGate, NewsSpider):
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(home))
         host = host_of(home)
         self.crawler.stats.inc_value("newsbot/sites")
-        if host not in self.robots_waiting:
-            self.robots_waiting.add(host)
+        if netloc_of(home) not in self.robots_waiting:
+            self.robots_waiting.add(netloc_of(home))
             self.opened(host)
             if not self.settings.getbool("ROBOTSTXT_OBEY"):
                 yield Request(
@@ -177,9 +182,9 @@ class SiteSpider(ListingGate, NewsSpider):
         """Schedule the sitemaps robots.txt (``body``; None: unavailable) names, or probes
         of the common sitemap paths, once per site."""
         host = host_of(url)
-        if host not in self.robots_waiting:
+        if netloc_of(url) not in self.robots_waiting:
             return
-        self.robots_waiting.discard(host)
+        self.robots_waiting.discard(netloc_of(url))
         for request in self.sitemaps_from_robots(url, body):
             self.crawler.engine.crawl(request)
         for request in self.settled(host):
@@ -196,14 +201,14 @@ class SiteSpider(ListingGate, NewsSpider):
     def parse_robots(self, response: Response) -> Iterator[Request]:
         """Without a robots middleware: read the robots.txt the spider fetched itself."""
         yield from self.sitemaps_from_robots(response.url, response.body)
-        self.robots_waiting.discard(host_of(response.url))
+        self.robots_waiting.discard(netloc_of(response.url))
         yield from self.settled(host_of(response.url))
 
     def on_robots_error(self, failure: Any) -> Iterator[Request]:
         """When robots.txt cannot be fetched, probe the common sitemap paths."""
         url = failure.request.url
         yield from self.sitemaps_from_robots(url, None)
-        self.robots_waiting.discard(host_of(url))
+        self.robots_waiting.discard(netloc_of(url))
         yield from self.settled(host_of(url))
 
     async def parse_sitemap(self, response: Response) -> AsyncIterator[Request]:
@@ -400,7 +405,7 @@ class SiteSpider(ListingGate, NewsSpider):
         """With the robots middleware on, a site's first page answered (or failed) before
         robots.txt was read means robots.txt could not be fetched: probe the common sitemap
         paths instead."""
-        if self.robots_waiting and self.settings.getbool("ROBOTSTXT_OBEY"):
+        if netloc_of(url) in self.robots_waiting and self.settings.getbool("ROBOTSTXT_OBEY"):
             self.robots_read(url, None)
 
     def on_page_error(self, failure: Any) -> None:
