@@ -123,13 +123,25 @@ class ListingGate:
             return None
         return request
 
+    def send_direct(self, request: Request) -> None:
+        """Schedule a released link request from outside a callback (where the spider
+        middlewares, among them the emitted-page filter, do not see it): dropped when a
+        listing ruled it out or, without ``--updates``, when its page was emitted before."""
+        url = request.meta.get("source_url", request.url)
+        if self.was_skipped(url):
+            return
+        if self.store is not None and not self.updates and self.store.lookup_key(url_key(url)) is not None:
+            self.crawler.stats.inc_value("newsbot/skipped/seen")
+            return
+        self.crawler.engine.crawl(request)
+
     def flush_on_idle(self) -> None:
         """spider_idle: send the link requests still waiting (a discovery request that
         never reported back), and keep the crawl open for them."""
         waiting = [r for host in list(self.deferred) for r in self.deferred.pop(host)]
         self.pending.clear()
+        logger.debug("crawl idle: %d link requests released", len(waiting))
         for request in waiting:
-            if not self.was_skipped(request.meta.get("source_url", request.url)):
-                self.crawler.engine.crawl(request)
+            self.send_direct(request)
         if waiting:
             raise DontCloseSpider

@@ -117,7 +117,8 @@ class SiteSpider(ListingGate, NewsSpider):
         """Yield, per site: the home page, feed probes and the site's configured feeds and
         sitemaps (robots.txt comes through the robots middleware, see :meth:`on_robots`)."""
         for home in self.homes:
-            for request in self.home_requests(home):
+            # all of a site's discovery requests are counted before any is sent
+            for request in list(self.home_requests(home)):
                 yield request
 
     def home_requests(self, home: str) -> Iterator[Request]:
@@ -163,11 +164,13 @@ class SiteSpider(ListingGate, NewsSpider):
             dont_filter=True,  # repeats are dropped by first_discovery; each one must report back
         )
 
-    def on_discovery_error(self, failure: Any) -> Iterator[Request]:
+    def on_discovery_error(self, failure: Any) -> None:
         """Errback of sitemaps and feeds: report the failure, then release the links that
-        waited for it."""
+        waited for it (through :meth:`send_direct`: an errback's output of a failed download
+        does not pass the spider middlewares)."""
         self.on_error(failure)
-        yield from self.settled(host_of(failure.request.url))
+        for request in self.settled(host_of(failure.request.url)):
+            self.send_direct(request)
 
     # -- robots and sitemaps
 
@@ -188,7 +191,7 @@ class SiteSpider(ListingGate, NewsSpider):
         for request in self.sitemaps_from_robots(url, body):
             self.crawler.engine.crawl(request)
         for request in self.settled(host):
-            self.crawler.engine.crawl(request)
+            self.send_direct(request)
 
     def sitemaps_from_robots(self, url: str, body: bytes | None) -> Iterator[Request]:
         """Yield the requests of the sitemaps a robots.txt names, else of the common
@@ -224,14 +227,16 @@ class SiteSpider(ListingGate, NewsSpider):
         try:
             for request in self.read_sitemap_response(response, locs):
                 yield request
+            # dated first: the links that waited for this sitemap are released after
+            pages = [entry.url for entry in locs if self.allowed_page(entry.url) and self.gate(entry)]
         finally:
             released = self.settled(host)
+        del locs
         for request in released:
             yield request
         held = len(response.body)
-        for n, entry in enumerate(locs):
-            if self.allowed_page(entry.url) and self.gate(entry):
-                yield self.page_request(entry.url, depth_links=self.follow_depth)
+        for n, url in enumerate(pages):
+            yield self.page_request(url, depth_links=self.follow_depth)
             if n % 50 == 49 and not await self.queue_room(held):
                 return
 
@@ -335,12 +340,12 @@ class SiteSpider(ListingGate, NewsSpider):
         served as ``text/html``), unless the item's dates rule it out."""
         try:
             entries = self.read_feed(response)
+            pages = [entry.url for entry in entries if self.allowed_page(entry.url) and self.gate(entry)]
         finally:
             released = self.settled(host_of(response.url))
         yield from released
-        for entry in entries:
-            if self.allowed_page(entry.url) and self.gate(entry):
-                yield self.page_request(entry.url, depth_links=self.follow_depth)
+        for url in pages:
+            yield self.page_request(url, depth_links=self.follow_depth)
 
     def read_feed(self, response: Response) -> list[Listed]:
         """Return the items of a feed response; log one line when it cannot be read (a
