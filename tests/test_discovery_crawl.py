@@ -140,3 +140,15 @@ def test_run_with_max_age_requests_no_article(
           f"skipped/too_old {result.stat('newsbot/skipped/too_old')}")
     assert article_hits(fresh_site, expected_records) == 0
     assert result.stat("newsbot/skipped/too_old") >= len(expected_records)  # section pages too
+
+
+def test_without_robots_middleware_the_spider_reads_robots_txt_itself() -> None:
+    a, b = build_sites(PROBES)
+    try:
+        crawl("site", {"ROBOTSTXT_OBEY": False, "AUTOTHROTTLE_ENABLED": False}, url=f"{b.origin}/")
+        assert b.hits.get("/robots.txt") == 1
+        assert b.hits.get("/wp-sitemap.xml") == 1
+        assert b.hits.get("/wp/1/") == 1
+    finally:
+        a.close()
+        b.close()
