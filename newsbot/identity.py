@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from newsbot.urls import TRACKING_PARAMS
+from newsbot.urls import TRACKING_PARAMS, without_session
 
 SIMHASH_BITS = 64
 # Bodies whose SimHash differ in at most this many bits are the same story.
@@ -28,8 +28,8 @@ _TRACKING = {p.lower() for p in TRACKING_PARAMS}
 def url_key(url: str) -> str:
     """Return the key that all URL variants of one story share: host without ``www.`` and
     without scheme, path without AMP/print suffixes or a trailing slash, and the query
-    without tracking, AMP or print parameters (sorted)."""
-    parts = urlsplit(url.strip())
+    without session ids, tracking, AMP or print parameters (sorted)."""
+    parts = urlsplit(without_session(url.strip()))
     host = (parts.hostname or "").lower()
     if host.startswith(("www.", "amp.", "m.")):
         host = host.split(".", 1)[1]

@@ -180,7 +180,9 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
     Only Scrapy's public API is used: :meth:`robot_parser` (the documented override point)
     keeps its own parser per site, fetches robots.txt with ``engine.download_async`` and
     builds the ``ROBOTSTXT_PARSER`` class with ``build_from_crawler``; the request checks
-    stay Scrapy's (``process_request_2``)."""
+    stay Scrapy's (``process_request_2``). ``signals.robots_parsed`` also carries the
+    robots.txt ``body``: the site spider reads its ``Sitemap:`` lines from it, so each
+    site's robots.txt is fetched once."""
 
     QUIET_KINDS = ("connection_refused", "dns")
 
@@ -210,7 +212,7 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
                 stats.inc_value(f"robotstxt/response_status_count/{response.status}")
                 parser = build_from_crawler(self.parser_class, self.crawler, response.body)
                 await self.crawler.signals.send_catch_log_async(
-                    signal=signals.robots_parsed, robotparser=parser, request=request
+                    signal=signals.robots_parsed, robotparser=parser, request=request, body=response.body
                 )
             except Exception as exc:  # noqa: BLE001 - any failure means "no robots.txt rules"
                 if not isinstance(exc, IgnoreRequest):

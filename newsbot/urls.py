@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -39,12 +40,48 @@ TRACKING_PARAMS = (
     "xtor",
 )
 MAX_URL_LENGTH = 2048
+# Query parameters that carry a server session, not a page (removed from requests and URL
+# keys, so a story is fetched once whatever session a link was written in). ``sid`` is
+# also a story id on some sites: it is removed only when its value looks like a session
+# token (see ``_SESSION_SID``).
+SESSION_PARAMS = (
+    "jsessionid",
+    "JSESSIONID",
+    "phpsessid",
+    "PHPSESSID",
+    "sessionid",
+    "SESSIONID",
+    "session_id",
+    "sessid",
+    "aspsessionid",
+    "ASPSESSIONID",
+    "CFID",
+    "CFTOKEN",
+    "cfid",
+    "cftoken",
+    "zenid",
+    "osCsid",
+)
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sessionid|sid)=[^/?#;]*", re.IGNORECASE)
+_SESSION_SID = re.compile(r"(?<=[?&])(?:sid|SID)=[0-9A-Za-z]{16,}(?:&|$)")
+
+
+def without_session(url: str) -> str:
+    """Return ``url`` without session ids: ``;jsessionid=...`` path parameters, the
+    :data:`SESSION_PARAMS` query parameters, and ``sid=`` with a value of 16 or
+    more letters and digits."""
+    if ";" in url:
+        url = _PATH_SESSION.sub("", url)
+    if "?" not in url:
+        return url
+    url = _SESSION_SID.sub("", url).rstrip("&?")
+    return url_query_cleaner(url, SESSION_PARAMS, remove=True, keep_fragments=True)
 
 
 def canonical_request_url(url: str) -> str:
-    """Return ``url`` without its fragment and tracking parameters, percent-encoded, with an
+    """Return ``url`` without its fragment, session ids and tracking parameters, percent-encoded, with an
     IDN host as punycode (``bücher.example`` -> ``xn--bcher-kva.example``)."""
-    cleaned = url_query_cleaner(url, TRACKING_PARAMS, remove=True, keep_fragments=False)
+    cleaned = url_query_cleaner(without_session(url), TRACKING_PARAMS, remove=True, keep_fragments=False)
     return safe_url_string(cleaned)
 
 

@@ -2,16 +2,20 @@
 
 Arguments: ``-a url=HOME[,HOME...]`` (or ``urls=`` a list when built from Python).
 
-Discovery, per site: the sitemaps named in robots.txt (else ``/sitemap.xml``), following
-sitemap indexes into news and plain sitemaps; RSS and Atom feeds declared with
-``<link rel="alternate">`` or found at common paths (``NEWSBOT_FEED_PATHS``); and
-same-site links from the home page and from the pages it leads to, up to
-``NEWSBOT_FOLLOW_DEPTH`` links away. robots.txt is obeyed (Scrapy's ``ROBOTSTXT_OBEY``);
-no request leaves the given sites. Every HTML page fetched is yielded as a ``PageItem``:
-the pipelines decide what is an article. Sitemap and feed XML is parsed without entity
-expansion or network access.
+Discovery, per site: the sitemaps named in robots.txt (``Sitemap:``/``Site-map:`` lines,
+read from the robots.txt the robots middleware fetched: one fetch per site), else the
+common sitemap paths (:data:`newsbot.discovery.robots.COMMON_SITEMAP_PATHS`), following
+sitemap indexes into news, plain-text and gzipped sitemaps and feeds listed as sitemaps;
+RSS, Atom, CDF and JSON feeds declared with ``<link rel="alternate">`` or found at common
+paths (``NEWSBOT_FEED_PATHS``); and same-site links from the home page and from the pages it
+leads to, up to ``NEWSBOT_FOLLOW_DEPTH`` links away. A listed page whose listing dates are
+too old or unchanged is not requested (:mod:`newsbot.spiders.listing`). robots.txt is
+obeyed (Scrapy's ``ROBOTSTXT_OBEY``); no request leaves the given sites. Every HTML page
+fetched is yielded as a ``PageItem``: the pipelines decide what is an article. Sitemap and
+feed XML is parsed without entity expansion or network access.
 
-Settings read: ``NEWSBOT_FEED_PATHS``, ``NEWSBOT_FOLLOW_DEPTH``, ``NEWSBOT_MAX_PAGES``.
+Settings read: ``NEWSBOT_FEED_PATHS``, ``NEWSBOT_FOLLOW_DEPTH``, ``NEWSBOT_MAX_PAGES``,
+``NEWSBOT_MAX_AGE_DAYS``, ``NEWSBOT_UPDATES``, ``ROBOTSTXT_OBEY``.
 """
 
 from __future__ import annotations
@@ -22,16 +26,18 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
-from scrapy.utils.gz import gunzip
 
-from newsbot.discovery.feeds import FEED_TYPES, feed_links
-from newsbot.discovery.sitemaps import declares_entities, read_sitemap, robots_sitemaps
+from newsbot.discovery.feeds import FEED_TYPES
+from newsbot.discovery.freshness import Listed
+from newsbot.discovery.robots import common_sitemap_urls, robots_sitemaps
 from newsbot.engine import engine_closing, engine_scheduler
 from newsbot.items import PageItem
 from newsbot.spiders.base import NewsSpider, is_html
+from newsbot.spiders.documents import DocumentReader
+from newsbot.spiders.listing import ListingGate
 from newsbot.urls import canonical_request_url, host_of, url_problem
 
 logger = logging.getLogger(__name__)
@@ -42,7 +48,12 @@ SITEMAP_QUEUE_HIGH = 400
 SITEMAP_QUEUE_LOW = 200
 
 
-class SiteSpider(NewsSpider):
+def netloc_of(url: str) -> str:
+    """Return the lower-case ``host[:port]`` of ``url``: what one robots.txt covers."""
+    return urlsplit(url).netloc.lower()
+
+
+class SiteSpider(DocumentReader, ListingGate, NewsSpider):
     """Crawls news sites from their home pages through sitemaps, feeds and links."""
 
     name = "site"
@@ -54,6 +65,7 @@ class SiteSpider(NewsSpider):
     max_pages: int
     link_extractor: LinkExtractor
     pages_per_site: dict[str, int]
+    robots_waiting: set[str]
 
     def __init__(
         self,
@@ -93,132 +105,139 @@ class SiteSpider(NewsSpider):
         # hosts are checked by allowed_page (LinkExtractor.allow_domains ignores ports)
         spider.link_extractor = LinkExtractor(unique=True)
         spider.pages_per_site = {}
+        spider.robots_waiting = set()  # netlocs whose robots.txt is not read yet
+        spider.setup_gate(crawler)
+        crawler.signals.connect(spider.on_robots, signal=signals.robots_parsed)
         return spider
 
     # -- start
 
     async def start(self) -> AsyncIterator[Any]:
-        """Yield, per site: robots.txt (for its sitemaps), the home page, and feed probes."""
+        """Yield, per site: the home page, feed probes and the site's configured feeds and
+        sitemaps (robots.txt comes through the robots middleware, see :meth:`on_robots`)."""
         for home in self.homes:
-            for request in self.home_requests(home):
+            # all of a site's discovery requests are counted before any is sent
+            for request in list(self.home_requests(home)):
                 yield request
 
     def home_requests(self, home: str) -> Iterator[Request]:
-        """Yield the start requests of one site: robots.txt, the home page, feed probes and
-        the site's configured feeds and sitemaps."""
+        """Yield the start requests of one site: robots.txt when no robots middleware reads
+        it, the home page, feed probes and the site's configured feeds and sitemaps."""
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(home))
+        host = host_of(home)
         self.crawler.stats.inc_value("newsbot/sites")
-        yield Request(
-            urljoin(origin, "/robots.txt"),
-            callback=self.parse_robots,
-            errback=self.on_robots_error,
-            meta={"probe": True, "dont_obey_robotstxt": True},
-            priority=10,
-        )
-        yield Request(home, callback=self.parse_page, errback=self.on_error, meta={"depth_links": 0}, priority=5)
+        if netloc_of(home) not in self.robots_waiting:
+            self.robots_waiting.add(netloc_of(home))
+            self.opened(host)
+            if not self.settings.getbool("ROBOTSTXT_OBEY"):
+                yield Request(
+                    urljoin(origin, "/robots.txt"),
+                    callback=self.parse_robots,
+                    errback=self.on_robots_error,
+                    meta={"probe": True, "dont_obey_robotstxt": True},
+                    priority=10,
+                )
+        yield Request(home, callback=self.parse_page, errback=self.on_page_error, meta={"depth_links": 0}, priority=5)
         for path in self.feed_paths:
-            yield Request(
-                urljoin(origin, path), callback=self.parse_feed, errback=self.on_error, meta={"probe": True}, priority=8
-            )
-        options = self.site_options.get(host_of(home), {})
+            yield from self.discovery(urljoin(origin, path), self.parse_feed, probe=True)
+        options = self.site_options.get(host, {})
         for feed in options.get("feeds", []):
-            yield Request(feed, callback=self.parse_feed, errback=self.on_error, priority=8)
+            yield from self.discovery(feed, self.parse_feed)
         for sitemap in options.get("sitemaps", []):
-            yield Request(
-                sitemap, callback=self.parse_sitemap, errback=self.on_error, meta={"sitemap_depth": 0}, priority=8
-            )
+            yield from self.discovery(sitemap, self.parse_sitemap)
+
+    def discovery(
+        self, url: str, callback: Any, *, probe: bool = False, meta: dict[str, Any] | None = None
+    ) -> Iterator[Request]:
+        """Yield the request of a sitemap or feed, the first time it is named; its site's
+        links wait until it is read (:mod:`newsbot.spiders.listing`)."""
+        if not self.on_site(url) or not self.first_discovery(url):
+            return
+        self.opened(host_of(url))
+        yield Request(
+            url,
+            callback=callback,
+            errback=self.on_discovery_error,
+            meta={"probe": probe, "sitemap_depth": 0, **(meta or {})},
+            priority=8,
+            dont_filter=True,  # repeats are dropped by first_discovery; each one must report back
+        )
+
+    def on_discovery_error(self, failure: Any) -> None:
+        """Errback of sitemaps and feeds: report the failure, then release the links that
+        waited for it (through :meth:`send_direct`: an errback's output of a failed download
+        does not pass the spider middlewares)."""
+        self.on_error(failure)
+        for request in self.settled(host_of(failure.request.url)):
+            self.send_direct(request)
 
     # -- robots and sitemaps
 
+    def on_robots(self, robotparser: Any = None, request: Request | None = None, body: bytes | None = None) -> None:
+        """robots_parsed signal: read the sitemaps of the robots.txt the robots middleware
+        fetched (it is fetched once per site), or probe the common sitemap paths."""
+        if request is None:
+            return
+        self.robots_read(request.url, body)
+
+    def robots_read(self, url: str, body: bytes | None) -> None:
+        """Schedule the sitemaps robots.txt (``body``; None: unavailable) names, or probes
+        of the common sitemap paths, once per site."""
+        host = host_of(url)
+        if netloc_of(url) not in self.robots_waiting:
+            return
+        self.robots_waiting.discard(netloc_of(url))
+        for request in self.sitemaps_from_robots(url, body):
+            self.crawler.engine.crawl(request)
+        for request in self.settled(host):
+            self.send_direct(request)
+
+    def sitemaps_from_robots(self, url: str, body: bytes | None) -> Iterator[Request]:
+        """Yield the requests of the sitemaps a robots.txt names, else of the common
+        sitemap paths (probes: quiet when absent)."""
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+        named = robots_sitemaps(body, origin + "/robots.txt") if body else []
+        for sitemap in named or common_sitemap_urls(origin):
+            yield from self.discovery(sitemap, self.parse_sitemap, probe=not named)
+
     def parse_robots(self, response: Response) -> Iterator[Request]:
-        """Yield the sitemaps robots.txt names, or the conventional ``/sitemap.xml``."""
-        urls = robots_sitemaps(response.body, response.url)
-        if not urls:
-            urls = [urljoin(response.url, "/sitemap.xml")]
-            probe = True
-        else:
-            probe = False
-        for url in urls:
-            if self.on_site(url):
-                yield Request(
-                    url,
-                    callback=self.parse_sitemap,
-                    errback=self.on_error,
-                    meta={"probe": probe, "sitemap_depth": 0},
-                    priority=8,
-                )
+        """Without a robots middleware: read the robots.txt the spider fetched itself."""
+        yield from self.sitemaps_from_robots(response.url, response.body)
+        self.robots_waiting.discard(netloc_of(response.url))
+        yield from self.settled(host_of(response.url))
 
     def on_robots_error(self, failure: Any) -> Iterator[Request]:
-        """When robots.txt cannot be fetched, still try ``/sitemap.xml``."""
-        request = failure.request
-        yield Request(
-            urljoin(request.url, "/sitemap.xml"),
-            callback=self.parse_sitemap,
-            errback=self.on_error,
-            meta={"probe": True, "sitemap_depth": 0},
-            priority=8,
-        )
+        """When robots.txt cannot be fetched, probe the common sitemap paths."""
+        url = failure.request.url
+        yield from self.sitemaps_from_robots(url, None)
+        self.robots_waiting.discard(netloc_of(url))
+        yield from self.settled(host_of(url))
 
     async def parse_sitemap(self, response: Response) -> AsyncIterator[Request]:
-        """Follow a sitemap index into its sitemaps; yield a request per page a sitemap lists.
+        """Follow a sitemap index into its sitemaps; yield a request per page a sitemap (or
+        a feed listed as one) lists, unless its dates rule it out.
 
         The page requests are yielded in step with the crawl (:meth:`queue_room`), so a
         sitemap of 50,000 pages does not put 50,000 requests into Scrapy's memory queue at
         once: memory stays flat however large the site.
         """
-        body = response.body
-        if body[:2] == b"\x1f\x8b":
-            try:
-                body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
-            except Exception:  # noqa: BLE001 - corrupt or oversized archives are one error
-                self.count_error("bad_sitemap", response.url)
-                logger.error("bad sitemap: %s: cannot decompress", response.url)
+        host = host_of(response.url)
+        locs: list[Listed] = []
+        try:
+            for request in self.read_sitemap_response(response, locs):
+                yield request
+            # dated first: the links that waited for this sitemap are released after
+            pages = [entry.url for entry in locs if self.allowed_page(entry.url) and self.gate(entry)]
+        finally:
+            released = self.settled(host)
+        del locs
+        for request in released:
+            yield request
+        held = len(response.body)
+        for n, url in enumerate(pages):
+            yield self.page_request(url, depth_links=self.follow_depth)
+            if n % 50 == 49 and not await self.queue_room(held):
                 return
-        sitemap = read_sitemap(body)
-        if sitemap is None:
-            if not response.meta.get("probe"):
-                self.count_error("bad_sitemap", response.url)
-                logger.error("bad sitemap: %s: not a sitemap or sitemap index", response.url)
-            return
-        self.check_entities(response.url, body, "sitemap")
-        depth = response.meta.get("sitemap_depth", 0)
-        chain = [*response.meta.get("sitemap_chain", []), canonical_request_url(response.url)]
-        kind, listed = sitemap
-        if kind == "urlset":
-            # the page URLs only (~100 bytes each), not the parsed document, are kept while
-            # the requests are handed out
-            locs = [loc for loc in listed if self.allowed_page(loc)]
-            del sitemap, listed, body
-            held = len(response.body)
-            for n, loc in enumerate(locs):
-                yield self.page_request(loc, depth_links=self.follow_depth)
-                if n % 50 == 49 and not await self.queue_room(held):
-                    return
-            return
-        for loc in listed:
-            if not self.on_site(loc):
-                continue
-            if kind != "sitemapindex" and not self.allowed_page(loc):
-                continue
-            if kind == "sitemapindex":
-                if canonical_request_url(loc) in chain:
-                    self.count_error("sitemap_loop", response.url)
-                    logger.warning(
-                        "sitemap loop: %s lists %s, %s; not followed again",
-                        response.url,
-                        "itself" if canonical_request_url(loc) == chain[-1] else "a sitemap index above it",
-                        loc,
-                    )
-                elif depth < 3:
-                    yield Request(
-                        loc,
-                        callback=self.parse_sitemap,
-                        errback=self.on_error,
-                        meta={"sitemap_depth": depth + 1, "sitemap_chain": chain},
-                        priority=8,
-                    )
-            else:
-                yield self.page_request(loc, depth_links=self.follow_depth)
 
     async def queue_room(self, held: int) -> bool:
         """Wait while Scrapy's request queue holds more than ``SITEMAP_QUEUE_HIGH`` requests
@@ -259,18 +278,16 @@ class SiteSpider(NewsSpider):
     # -- feeds
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
-        """Yield a request per item link of an RSS/Atom feed."""
-        if is_html(response):
-            return  # a probe path answered with an HTML page: not a feed
-        self.check_entities(response.url, response.body, "feed")
-        links = feed_links(response.body)
-        if not links and not response.meta.get("probe"):
-            self.count_error("bad_feed", response.url)
-            logger.error("bad feed: %s: no items could be read", response.url)
-        for link in links:
-            absolute = urljoin(response.url, link)
-            if self.allowed_page(absolute):
-                yield self.page_request(absolute, depth_links=self.follow_depth)
+        """Yield a request per item link of an RSS, RDF, Atom, CDF or JSON feed (also one
+        served as ``text/html``), unless the item's dates rule it out."""
+        try:
+            entries = self.read_feed(response)
+            pages = [entry.url for entry in entries if self.allowed_page(entry.url) and self.gate(entry)]
+        finally:
+            released = self.settled(host_of(response.url))
+        yield from released
+        for url in pages:
+            yield self.page_request(url, depth_links=self.follow_depth)
 
     # -- pages
 
@@ -279,7 +296,7 @@ class SiteSpider(NewsSpider):
         return Request(
             canonical_request_url(url),
             callback=self.parse_page,
-            errback=self.on_error,
+            errback=self.on_page_error,
             meta={"depth_links": depth_links, "source_url": url},
         )
 
@@ -301,24 +318,29 @@ class SiteSpider(NewsSpider):
         if max_pages and count > max_pages:
             self.crawler.stats.inc_value("newsbot/skipped/max_pages")
             return
+        self.robots_fallback(response.url)
         depth = response.meta.get("depth_links", 0)
         if depth == 0:
             for href in response.xpath('//link[@rel="alternate"][@href]'):
                 if (href.attrib.get("type") or "").lower() in FEED_TYPES:
-                    feed_url = response.urljoin(href.attrib["href"])
-                    if self.on_site(feed_url):
-                        yield Request(feed_url, callback=self.parse_feed, errback=self.on_error, priority=8)
+                    yield from self.discovery(response.urljoin(href.attrib["href"]), self.parse_feed)
         if depth < self.follow_depth:
             for link in self.link_extractor.extract_links(response):
-                if self.allowed_page(link.url):
-                    yield self.page_request(link.url, depth_links=depth + 1)
+                if self.allowed_page(link.url) and (request := self.hold(self.page_request(link.url, depth + 1))):
+                    yield request
         yield from self.page_item(response)
 
-    def check_entities(self, url: str, body: bytes, what: str) -> None:
-        """Count and log an XML document that declares entities (they are not expanded)."""
-        if declares_entities(body):
-            self.count_error("xml_entities", url)
-            logger.warning("%s declares XML entities (not expanded, DTD not loaded): %s", what, url)
+    def robots_fallback(self, url: str) -> None:
+        """With the robots middleware on, a site's first page answered (or failed) before
+        robots.txt was read means robots.txt could not be fetched: probe the common sitemap
+        paths instead."""
+        if netloc_of(url) in self.robots_waiting and self.settings.getbool("ROBOTSTXT_OBEY"):
+            self.robots_read(url, None)
+
+    def on_page_error(self, failure: Any) -> None:
+        """Errback of pages: :meth:`on_error`, and the robots.txt fallback."""
+        self.robots_fallback(failure.request.url)
+        self.on_error(failure)
 
     def on_site(self, url: str) -> bool:
         """Return True when ``url`` is an http(s) URL on one of the given sites."""
