@@ -28,7 +28,12 @@ RECORD_FIELDS: tuple[str, ...] = (
     "image",
     "word_count",
     "fetched_at",
+    "page_type",
 )
+
+# Drop reasons that leave no record to write, whatever the command (``scrape`` writes
+# listings and other pages too, but not a page without text or headline).
+NO_RECORD_REASONS = frozenset(("unparsable", "no_text", "no_title"))
 
 
 @dataclass
@@ -71,6 +76,7 @@ class Article:
     image: str | None = None
     word_count: int = 0
     fetched_at: str = ""
+    page_type: str = "article"  # "article", "listing" or "other" (newsbot.extraction.classify)
     updated: bool = False  # set with NEWSBOT_UPDATES when a seen article's text changed
     drop_reason: str | None = None
     # not a record field: the body's SimHash (newsbot.identity.body_fingerprint), computed by

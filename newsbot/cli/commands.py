@@ -209,6 +209,8 @@ def cmd_scrape(args: argparse.Namespace) -> int:
     if args.file != "-" and not Path(args.file).is_file():
         raise UsageError(f"URL list {args.file!r}: no such file")
     settings = _settings(args.set, args.log_level)
+    if not any(o.split("=", 1)[0].strip() == "NEWSBOT_ARTICLES_ONLY" for o in args.set):
+        settings.set("NEWSBOT_ARTICLES_ONLY", bool(args.articles_only), priority="cmdline")
     stats = run_crawl("urls", args.output, settings, file=args.file)
     for line in summary_lines(stats, args.output):
         print(line, file=sys.stderr)
