@@ -13,7 +13,7 @@ GOOD = {
     "id": "0123456789abcdef0123", "url": "https://news.example/2025/a/", "source_url": "https://news.example/2025/a/?utm_source=x",
     "title": "A headline", "description": None, "body": "One.\n\nTwo.", "authors": ["Ann Lee"],
     "published": "2025-03-03T09:30:00+01:00", "modified": None, "language": "en", "site_name": "Example",
-    "section": None, "tags": [], "image": None, "word_count": 2, "fetched_at": "2025-03-04T10:00:00+00:00",
+    "section": None, "tags": [], "image": None, "word_count": 2, "fetched_at": "2025-03-04T10:00:00+00:00", "page_type": "article",
 }
 
 

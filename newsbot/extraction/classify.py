@@ -18,12 +18,13 @@ Signals, taken from the main text the extraction found and from the page:
 * **teaser headlines**: headings that are links; a page with five or more and no story
   is a listing (a home page, a 404 page with teasers), else it is ``other``;
 * **declared metadata** (``og:type``, JSON-LD ``@type``, a structured publication date) is
-  evidence only: it lowers the bar for a short article (one running paragraph), and a
+  evidence only: it lowers the bar (no running paragraph needed), and a
   declared collection (``CollectionPage``, ``og:type=website``) raises it (four running
   paragraphs, twice ``min_words``), but neither decides on its own.
 
-A page whose main text is a story (three running paragraphs and ``min_words`` words) is an
-article with no metadata at all; a page of teasers is a listing whatever its ``og:type``
+A page whose main text is a story (``min_words`` words with running prose; three running
+paragraphs when the page also shows five teaser headlines) is an article with no metadata
+at all; a page of teasers is a listing whatever its ``og:type``
 says. ``<article>`` elements are not counted: reader comments and teasers inside an
 article page use them too.
 """
@@ -84,7 +85,7 @@ def running_paragraphs(paragraphs: list[str]) -> int:
     long block of prose (an old table layout's text run together) counts once per 60 words."""
     count = 0
     for p in paragraphs:
-        words = len(p.split())
+        words = reading_length(p)
         if words >= _RUNNING_WORDS and _SENTENCE_END.search(p.rstrip()):
             count += max(1, words // 60)
     return count
@@ -155,12 +156,15 @@ def classify_page(meta: PageMetadata, paragraphs: list[str], min_words: int) -> 
     blocks, share = teaser_blocks(tree, paragraphs)
     if blocks >= 4 and share >= 0.5:
         return "listing"  # the main text is the blurbs of teasers
-    story = (running >= 3 and words >= min_words) or (declared and running >= 1 and words >= min_words)
+    teasers = teaser_headlines(tree)
+    story = words >= min_words and (running >= 1 or declared)
     if declares_listing(meta) and not declared:
         story = story and running >= 4 and words >= 2 * min_words
+    elif not declared and running < 3 and teasers >= 5:
+        story = False  # a page of headlines with a few lines of text
     if story:
         return "article"
-    if teaser_headlines(tree) >= 5:
+    if teasers >= 5:
         return "listing"
     return "other"
 
