@@ -20,7 +20,8 @@ Signals, taken from the main text the extraction found and from the page:
 * **declared metadata** (``og:type``, JSON-LD ``@type``, a structured publication date) is
   evidence only: it lowers the bar (no running paragraph needed), and a
   declared collection (``CollectionPage``, ``og:type=website``) raises it (four running
-  paragraphs, twice ``min_words``), but neither decides on its own.
+  paragraphs, three times ``min_words``, fewer than five teaser headlines), but neither
+  decides on its own.
 
 A page whose main text is a story (``min_words`` words with running prose; three running
 paragraphs when the page also shows five teaser headlines) is an article with no metadata
@@ -159,7 +160,7 @@ def classify_page(meta: PageMetadata, paragraphs: list[str], min_words: int) -> 
     teasers = teaser_headlines(tree)
     story = words >= min_words and (running >= 1 or declared)
     if declares_listing(meta) and not declared:
-        story = story and running >= 4 and words >= 2 * min_words
+        story = story and running >= 4 and words >= 3 * min_words and teasers < 5
     elif not declared and running < 3 and teasers >= 5:
         story = False  # a page of headlines with a few lines of text
     if story:
