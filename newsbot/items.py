@@ -28,8 +28,13 @@ RECORD_FIELDS: tuple[str, ...] = (
     "image",
     "word_count",
     "fetched_at",
+    "page_type",
     "paywalled",
 )
+
+# Drop reasons that leave no record to write, whatever the command (``scrape`` writes
+# listings and other pages too, but not a page without text or headline).
+NO_RECORD_REASONS = frozenset(("unparsable", "no_text", "no_title"))
 
 
 @dataclass
@@ -72,6 +77,7 @@ class Article:
     image: str | None = None
     word_count: int = 0
     fetched_at: str = ""
+    page_type: str = "article"  # "article", "listing" or "other" (newsbot.extraction.classify)
     # True: the page says its text is for subscribers (JSON-LD isAccessibleForFree false, a
     # paywall block or prompt); False: it says the text is free; None: it says neither
     paywalled: bool | None = None

@@ -3,6 +3,8 @@
 Settings read:
 
 * ``NEWSBOT_MIN_WORDS``: shortest body (in words) that counts as an article;
+* ``NEWSBOT_ARTICLES_ONLY``: write articles only (else every page with main text, its
+  ``page_type`` set; ``scrape`` without ``--articles-only``);
 * ``NEWSBOT_EXTRACT_WORKERS``, ``NEWSBOT_EXTRACT_TIMEOUT``, ``NEWSBOT_EXTRACT_FUNCTION``:
   the extraction process pool (:mod:`newsbot.procpool`).
 
@@ -32,7 +34,7 @@ from scrapy.exceptions import DropItem
 
 from newsbot import settings
 from newsbot.identity import NEAR_DUPLICATE_BITS, FingerprintIndex, body_fingerprint, url_key
-from newsbot.items import Article, PageItem
+from newsbot.items import NO_RECORD_REASONS, Article, PageItem
 from newsbot.procpool import (
     PoolBroken,
     ProcessPool,
@@ -221,15 +223,23 @@ class ValidatePipeline(_StatsPipeline):
     ``NEWSBOT_MAX_AGE_DAYS`` (or a site's own ``max_age_days``), and records that do not
     match the shipped JSON Schema."""
 
-    def __init__(self, stats: StatsCollector, crawler: Crawler | None = None, max_age_days: int = 0) -> None:
+    def __init__(
+        self, stats: StatsCollector, crawler: Crawler | None = None, max_age_days: int = 0, articles_only: bool = True
+    ) -> None:
         super().__init__(stats)
         self.crawler = crawler
         self.max_age_days = max_age_days
+        self.articles_only = articles_only
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
         """Return the pipeline bound to the crawler's stats and age limit."""
-        return cls(crawler.stats, crawler, crawler.settings.getint("NEWSBOT_MAX_AGE_DAYS"))
+        return cls(
+            crawler.stats,
+            crawler,
+            crawler.settings.getint("NEWSBOT_MAX_AGE_DAYS"),
+            crawler.settings.getbool("NEWSBOT_ARTICLES_ONLY", True),
+        )
 
     def age_limit(self, url: str) -> int:
         """Return the age limit in days for the article's site (0: none)."""
@@ -250,7 +260,7 @@ class ValidatePipeline(_StatsPipeline):
         """Return ``item`` when it is a valid article record; raise ``DropItem`` otherwise."""
         if not isinstance(item, Article):
             return item
-        if item.drop_reason:
+        if item.drop_reason and (self.articles_only or item.drop_reason in NO_RECORD_REASONS):
             raise self.drop(item.drop_reason, item.source_url or item.url)
         if self.too_old(item):
             self.stats.inc_value(f"newsbot/site/{site_of(item.url)}/found")

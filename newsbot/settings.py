@@ -15,6 +15,9 @@ NEWSPIDER_MODULE = "newsbot.spiders"
 # --- newsbot: extraction and validation ---
 # Shortest body (in words) that still counts as an article.
 NEWSBOT_MIN_WORDS = 80
+# Write articles only (a crawl); ``scrape`` sets it off unless ``--articles-only``, and then
+# writes every listed page with main text, its ``page_type`` saying what it is.
+NEWSBOT_ARTICLES_ONLY = True
 # Extraction processes, default one per core (0 or 1: extract in the crawling process).
 NEWSBOT_EXTRACT_WORKERS = os.cpu_count() or 1
 # Seconds one page may take in an extraction process before it is killed (0: no limit).
@@ -110,6 +113,7 @@ FEED_EXPORT_FIELDS = [
     "image",
     "word_count",
     "fetched_at",
+    "page_type",
     "paywalled",
 ]
 FEED_EXPORTERS = {"jsonl": "newsbot.exporters.JsonLinesExporter"}  # Scrapy's, faster for records

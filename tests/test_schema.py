@@ -14,7 +14,7 @@ GOOD = {
     "title": "A headline", "description": None, "body": "One.\n\nTwo.", "authors": ["Ann Lee"],
     "published": "2025-03-03T09:30:00+01:00", "modified": None, "language": "en", "site_name": "Example",
     "section": None, "tags": [], "image": None, "word_count": 2, "fetched_at": "2025-03-04T10:00:00+00:00",
-    "paywalled": None,
+    "page_type": "article", "paywalled": None,
 }
 
 

@@ -278,6 +278,8 @@ def cmd_scrape(args: argparse.Namespace) -> int:
     settings = _settings(args.set, args.log_level)
     output = args.output or "-"  # without -o, the records go to standard output
     check_output(output)
+    if not any(o.split("=", 1)[0].strip() == "NEWSBOT_ARTICLES_ONLY" for o in args.set):
+        settings.set("NEWSBOT_ARTICLES_ONLY", bool(args.articles_only), priority="cmdline")
     stats = run_crawl("urls", output, settings, file=args.file)
     for line in summary_lines(stats, output):
         print(line, file=sys.stderr)

@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     scrape.add_argument("file", metavar="FILE", help="file of URLs, one a line ('-' for standard input)")
+    scrape.add_argument(
+        "--articles-only",
+        action="store_true",
+        help="write articles only (listings and other pages are dropped with a reason); "
+        "by default every page with main text is written, its page_type saying what it is",
+    )
     common(scrape, output_default="-")  # JSONL on standard output unless -o FILE
     scrape.set_defaults(func=commands.cmd_scrape)
 

@@ -18,7 +18,9 @@ benchmarks call. It works on one parsed tree:
    split into several containers, subheadings, text between blocks, and for a page that
    renders its text from a script, the body the page embeds in its data;
 5. the clutter text rules drop what survives as lines, and every field is cleaned through
-   :class:`newsbot.extraction.loader.ArticleLoader`.
+   :class:`newsbot.extraction.loader.ArticleLoader`;
+6. :mod:`newsbot.extraction.classify` gives the page its ``page_type`` (article, listing,
+   other) from its main text and teasers, declared metadata counting as evidence only.
 
 The result is an :class:`newsbot.items.Article`; when the page is not an article (a
 listing, a page with too little text) its ``drop_reason`` says why.
@@ -44,7 +46,7 @@ from newsbot.extraction.body import (
     split_one_block,
 )
 from newsbot.extraction.byline import lead_byline
-from newsbot.extraction.classify import drop_reason
+from newsbot.extraction.classify import classify_page, drop_reason
 from newsbot.extraction.clutter import strip_clutter_nodes
 from newsbot.extraction.clutter_text import strip_clutter_paragraphs
 from newsbot.extraction.loader import ArticleLoader
@@ -160,7 +162,8 @@ def extract_article(html: str | bytes, url: str, *, min_words: int = settings.NE
     article.paywalled = paywalled(
         tree, meta.ld_objects, meta.ld_article, meta.meta("article:content_tier", "content_tier"), prompt_found
     )
-    article.drop_reason = drop_reason(meta, article, min_words)
+    article.page_type = classify_page(meta, paragraphs, min_words)
+    article.drop_reason = drop_reason(article.page_type, article, min_words)
     return article
 
 

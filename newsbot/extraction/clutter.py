@@ -88,6 +88,30 @@ _WEAK_TOKENS = frozenset(("widget", "widgets", "tools"))
 _HEADING_TAGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
 
 
+# Layout words: a wrapper named "has-sidebar" or "page-with-widgets" may hold the article, so
+# a block matched by these alone is removed only when what it holds is not prose.
+_LAYOUT_TOKENS = frozenset(("sidebar", "widget", "widgets", "tools"))
+
+
+def _layout_only(marker: str) -> bool:
+    """Return True when the marker is clutter only for a layout word ("sidebar")."""
+    tokens = {t.lower() for t in _TOKEN_SPLIT.split(marker) if t}
+    hits = tokens & _CLUTTER_TOKENS
+    return bool(hits) and hits <= _LAYOUT_TOKENS and _CLUTTER_PATTERNS.search(marker) is None
+
+
+def _holds_prose(el: lxml_html.HtmlElement, sizes: _TextSizes) -> bool:
+    """Return True when ``el`` holds three or more long paragraphs that are not links."""
+    long_paragraphs = 0
+    for p in el.iter("p"):
+        length = sizes.p_len.get(p, 0)
+        if length > 150 and sum(len(a.text_content()) for a in p.iter("a")) < 0.2 * length:
+            long_paragraphs += 1
+            if long_paragraphs >= 3:
+                return True
+    return False
+
+
 def _strong_clutter(marker: str) -> bool:
     """Return True when the marker is clutter for more than a page-builder word."""
     tokens = {t.lower() for t in _TOKEN_SPLIT.split(marker) if t}
@@ -244,6 +268,8 @@ def strip_clutter_nodes(tree: lxml_html.HtmlElement) -> int:
         guarded = not by_tag or el.tag in _GUARDED_TAGS
         if guarded and sizes.holds_most_text(el):
             continue
+        if not by_tag and _layout_only(_marker_text(el)) and _holds_prose(el, sizes):
+            continue  # a layout wrapper around the article ("td-main-content sidebar-left")
         _drop_keep_tail(el)
         removed_set.add(el)
         removed += 1

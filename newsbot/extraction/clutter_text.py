@@ -125,14 +125,22 @@ def strip_clutter_paragraphs(
     """Return the paragraphs that remain after the clutter text rules: clutter lines
     dropped, repeats of the headline (or of its other versions, ``headlines``) or standfirst
     dropped, and the body cut at the first
-    heading that opens a teaser block or the comments."""
+    heading that opens a teaser block or the comments, unless more text follows it than
+    precedes it (then the heading is only dropped: a cut never removes most of the text)."""
     repeats = {_norm(t) for t in (title, description, *headlines) if t}
+    paragraphs = list(paragraphs)
+    remaining = sum(len(t) for t in paragraphs)
+    seen = 0
     kept: list[str] = []
     after_label = False
     for text in paragraphs:
         stripped = text.strip()
+        remaining -= len(text)
+        seen += len(text)
         if len(stripped) < 80 and _TAIL_RULES.match(stripped):
-            break
+            if remaining <= seen - len(text):
+                break
+            continue  # a label above most of the text (a "Comments" link): not where the article ends
         if after_label:
             after_label = False
             if len(stripped) < 200 and not stripped.endswith((".", "!", "?", '"', "”", "»", "“")):
