@@ -8,7 +8,9 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +118,9 @@ def run_crawl(spider: str | type, output: str | None, settings: Any, **spider_kw
         logger.error("the crawl stopped on an error: %s", crawl_error[0])
 
     process.crawl(crawler, **spider_kwargs).addErrback(failed)
+    _record_late_signals(received)
     process.start()
+    _record_late_signals(received, reactor_stopped=True)
     if crawl_error:
         crawler.stats.set_value("newsbot/crawl_error", crawl_error[0])
     for tmp in remove_own_temporaries():
@@ -126,6 +130,32 @@ def run_crawl(spider: str | type, output: str | None, settings: Any, **spider_kw
         crawler.stats.set_value("newsbot/signal", received[0])
         crawler.stats.set_value("newsbot/signals_received", len(received))
     return crawler.stats.get_stats()
+
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _record_late_signals(received: list[int], reactor_stopped: bool = False) -> None:
+    """Make a stop signal that arrives after the crawl ended count as received, not kill us.
+
+    Twisted puts Python's own handlers back when the reactor stops, so a second Ctrl-C in
+    the moment between the graceful stop and the summary would end the process by
+    KeyboardInterrupt (status -2) instead of exit 130. Before the reactor stops (its
+    "after shutdown" trigger) the stop signals are blocked; once it has stopped, a handler
+    that only records them is installed and they are unblocked, so none is lost."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set in the main thread
+    if not reactor_stopped:
+        from twisted.internet import reactor
+
+        def block() -> None:
+            signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+
+        reactor.addSystemEventTrigger("after", "shutdown", block)  # type: ignore[arg-type]  # zope method stub
+        return
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, lambda number, _frame: received.append(number))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
 def _check_site_urls(urls: list[str]) -> None:
