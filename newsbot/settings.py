@@ -79,6 +79,15 @@ RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 # also caps decompressed size (gzip/deflate/br bodies and .xml.gz sitemaps).
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+# Response header bounds (newsbot.http11): longest header line, whole header section, and
+# header lines; past any of them the response fails (error headers_too_large) at once.
+NEWSBOT_MAX_HEADER_LINE = 64 * 1024
+NEWSBOT_MAX_HEADER_BYTES = 256 * 1024
+NEWSBOT_MAX_HEADERS = 500
+DOWNLOAD_HANDLERS = {
+    "http": "newsbot.http11.LimitedHTTP11DownloadHandler",
+    "https": "newsbot.http11.LimitedHTTP11DownloadHandler",
+}
 
 # --- Scrapy: pipelines and output ---
 ITEM_PIPELINES = {
@@ -142,6 +151,8 @@ DOWNLOADER_MIDDLEWARES = {
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "newsbot.logformatter.NewsLogFormatter"
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote-control HTTP server (runs code sent to it) stays off unless asked for.
+REMOTE_CONTROL_ENABLED = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # Scrapy's stats collector, without a hook that runs on every stats call (newsbot.stats).
 STATS_CLASS = "newsbot.stats.StatsCollector"

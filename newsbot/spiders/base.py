@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 from collections.abc import Iterator
 
 from scrapy import Spider
@@ -64,7 +65,12 @@ def decode_page(response: TextResponse) -> tuple[str, bool]:
         try:
             return body.decode("utf-8-sig"), True
         except UnicodeDecodeError:
-            return text, False
+            pass
+        mixed = repair_blocks(body)
+        if mixed is not None:
+            logger.info("page mixes UTF-8 and %s blocks; each decoded as its own: %s", mixed[1], response.url)
+            return mixed[0], False
+        return text, False
     if "\ufffd" not in text:
         # decoded as UTF-8 with replacement and none was needed: the body is valid UTF-8
         # (a UTF-16 byte-order mark would have made Scrapy decode it as UTF-16)
@@ -75,20 +81,62 @@ def decode_page(response: TextResponse) -> tuple[str, bool]:
         pass
     else:
         return text, True  # real U+FFFD characters in a valid UTF-8 page
+    mixed = repair_blocks(body)
+    if mixed is not None:
+        logger.info("page declared UTF-8 has %s blocks; each decoded as its own: %s", mixed[1], response.url)
+        return mixed[0], False
+    encoding = _detect(body[:262144])
+    if encoding is None:
+        return text, False
+    try:
+        detected = body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return text, False
+    logger.info("page declared UTF-8 but is %s: %s", encoding, response.url)
+    return detected, False
+
+
+def _detect(data: bytes) -> str | None:
+    """Return the legacy encoding charset-normalizer finds for ``data`` (windows-1252
+    winning ties), or None when it finds none or finds UTF-8."""
     from charset_normalizer import from_bytes
 
-    matches = from_bytes(body[:262144])
+    matches = from_bytes(data)
     best = matches.best()
     if best is not None:  # among equally clean guesses, windows-1252 is by far the likeliest
         best = next((m for m in matches if _codec(m.encoding) == "cp1252" and m.chaos <= best.chaos), best)
     if best is None or _codec(best.encoding) == "utf-8":
-        return text, False
+        return None
+    return str(best.encoding)
+
+
+# a run of text between two tags that holds at least one byte invalid in UTF-8
+_BAD_BLOCK = re.compile("[^<\udc80-\udcff]*[\udc80-\udcff][^<]*")
+_VALID_NON_ASCII = re.compile("[\u0080-\udc7f\udd00-\U0010ffff]")
+
+
+def repair_blocks(body: bytes) -> tuple[str, str] | None:
+    """Return ``(text, legacy encoding)`` for a body that is UTF-8 except for some blocks
+    (the text between two tags) in a legacy encoding, e.g. a windows-1252 paragraph pasted
+    into a UTF-8 page: each such block is decoded with the encoding detected over all of
+    them (windows-1252 when detection finds nothing), the rest as UTF-8. Return None when
+    the body is not such a mix (valid UTF-8, or no valid multi-byte UTF-8 character at all:
+    then the whole page is in one legacy encoding)."""
+    text = body.decode("utf-8", "surrogateescape")
+    bad = [m.group() for m in _BAD_BLOCK.finditer(text)]
+    if not bad or _VALID_NON_ASCII.search(_BAD_BLOCK.sub("", text)) is None:
+        return None
+    raw = [block.encode("utf-8", "surrogateescape") for block in bad]
+    encoding = _detect(b"\n".join(raw)[:262144]) or "cp1252"
     try:
-        detected = body.decode(best.encoding)
+        "".join(block.decode(encoding) for block in raw)
     except (UnicodeDecodeError, LookupError):
-        return text, False
-    logger.info("page declared UTF-8 but is %s: %s", best.encoding, response.url)
-    return detected, False
+        encoding = "cp1252"
+
+    def legacy(match: re.Match[str]) -> str:
+        return match.group().encode("utf-8", "surrogateescape").decode(encoding, "replace")
+
+    return _BAD_BLOCK.sub(legacy, text), encoding
 
 
 class NewsSpider(Spider):
