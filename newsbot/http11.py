@@ -28,9 +28,11 @@ from scrapy.core.downloader.handlers.http11 import (
 )
 
 from newsbot.errors import HeaderLimitExceeded
+from newsbot.hostguard import guard_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.http import Request, Response
     from twisted.internet.defer import Deferred
     from twisted.web.iweb import IResponse
 
@@ -114,3 +116,11 @@ class LimitedHTTP11DownloadHandler(HTTP11DownloadHandler):
                 return protocol(self._quiescentCallback)
 
         self._pool._factory = BoundedFactory
+
+    async def download_request(self, request: Request) -> Response:
+        """Return the response; a request queued for a site that has since been marked
+        unreachable (:mod:`newsbot.hostguard`) fails at once without connecting."""
+        guard = guard_of(self._crawler)
+        if guard is not None:
+            guard.refuse(request)
+        return await super().download_request(request)

@@ -50,7 +50,7 @@ from newsbot.errors import (
 from newsbot.identity import url_key
 from newsbot.redirects import redirect_target
 from newsbot.state import EmittedStore, state_of
-from newsbot.urls import canonical_request_url, host_of
+from newsbot.urls import canonical_request_url, site_of
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -332,7 +332,7 @@ class SeenRequestFilter:
         if key in self.counted:
             return False
         self.counted.add(key)
-        host = host_of(request.url)
+        host = request.meta.get("newsbot_site") or site_of(request.url)
         self.stats.inc_value("newsbot/skipped/seen")
         self.stats.inc_value(f"newsbot/site/{host}/skipped/seen")
         self.stats.inc_value(f"newsbot/site/{host}/found")
@@ -393,7 +393,7 @@ class ConditionalRequests:
         if not self._applies(request):
             return response
         if response.status == 304:
-            host = host_of(request.url)
+            host = request.meta.get("newsbot_site") or site_of(request.url)
             self.stats.inc_value("newsbot/unchanged")
             self.stats.inc_value(f"newsbot/site/{host}/unchanged")
             raise NotModified(f"not modified since the last run: {request.url}")

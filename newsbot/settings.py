@@ -51,6 +51,9 @@ NEWSBOT_FEED_PATHS = ["/feed", "/feed/", "/rss", "/rss.xml", "/feed.xml", "/atom
 NEWSBOT_FOLLOW_DEPTH = 3
 # Most pages fetched per site (0: no limit).
 NEWSBOT_MAX_PAGES = 0
+# A site is marked unreachable, and its other requests dropped, after this many
+# connection failures in a row (3x as many once it has answered); 0: never.
+NEWSBOT_DEAD_SITE_FAILURES = 3
 # Contact URL appended to the User-Agent so site owners can reach the operator.
 NEWSBOT_CONTACT_URL = "https://github.com/newsbot/newsbot"
 
@@ -145,6 +148,13 @@ DOWNLOADER_MIDDLEWARES = {
     "newsbot.middlewares.RobotsTxtMiddleware": 100,
     "newsbot.middlewares.RetryAfterMiddleware": 555,
     "newsbot.middlewares.RedirectGuardMiddleware": 610,
+    # sites that refuse connections are dropped after a few failures (newsbot.hostguard)
+    "newsbot.hostguard.HostGuard": 590,
+    # credentials in a given URL become basic auth on its origin (newsbot.credentials)
+    "newsbot.credentials.BasicAuthMiddleware": 450,
+    # the public suffix list is read from the bundled snapshot, never downloaded
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "newsbot.offline.CookiesMiddleware": 700,
 }
 
 # --- Scrapy: logging and runtime ---

@@ -518,10 +518,10 @@ class FaultSite:
                 'content="article"><meta property="article:published_time" content="2025-06-01T09:00:00+00:00">'
                 "</head><body>")
         empties = (head.format("Empties") + "<div></div>" * 20_000
-                   + f'<div data-x="{"a" * 2_000_000}"></div>'
+                   + f'<div data-x="{"a" * 300_000}"></div>'
                    + "<main><article><h1>Story after many empty blocks</h1>"
                    + "".join(f"<p>{s}</p>" for s in sentences("empties")) + "</article></main></body></html>")
-        self._fault("20k empty divs, 2 MB attribute", "/faults/empty-divs/", "record written",
+        self._fault("20k empty divs, 300 KB attribute", "/faults/empty-divs/", "record written",
                     lambda h, b=empties.encode(): send(h, 200, b), good=True)
         deep = (head.format("Deep story") + "<div>" * 5_000
                 + "<article><h1>Deeply nested story</h1>" + "".join(f"<p>{s}</p>" for s in sentences("deep5k"))
@@ -714,3 +714,67 @@ def table(outcomes: list[Outcome]) -> str:
         if n == 0:
             out.append("-+-".join("-" * w for w in widths))
     return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- scenario sites (issue 16)
+
+
+class Scenario:
+    """Small loopback sites built per test (``tests/test_bounds.py`` and friends): each
+    :meth:`server` is one site whose routes the test fills; use as a context manager."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self.servers: list[_Server] = []
+
+    def server(self, host: str = "127.0.0.1") -> _Server:
+        """Return a new site on ``host`` (a free port), started on ``__enter__``."""
+        srv = _Server(host, f"scenario-{len(self.servers)}", self._stop)
+        self.servers.append(srv)
+        return srv
+
+    def __enter__(self) -> Scenario:
+        for srv in self.servers:
+            srv.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for srv in self.servers:
+            srv.httpd.shutdown()
+            srv.httpd.server_close()
+
+    @staticmethod
+    def page(srv: _Server, path: str, body: bytes | str, content_type: str = "text/html; charset=utf-8",
+             status: int = 200, headers: dict[str, str] | None = None) -> str:
+        """Serve ``body`` at ``path`` and return its URL."""
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        srv.routes[path] = lambda h: send(h, status, data, content_type, headers)
+        return srv.origin + path
+
+    @classmethod
+    def article(cls, srv: _Server, path: str, head_extra: str = "", seed: str | None = None) -> str:
+        """Serve a plain article at ``path`` (text from ``seed``, default the path) and return its URL."""
+        slug = (seed or path).strip("/").replace("/", "-") or "home"
+        return cls.page(srv, path, article_html(slug, f"Story {slug.replace('-', ' ')}", head_extra=head_extra))
+
+
+def home_page(links: list[str], head: str = "") -> str:
+    """Return a home page linking to ``links``."""
+    return _home(links, head)
+
+
+def urlset(urls: list[str]) -> str:
+    """Return a sitemap listing ``urls``."""
+    return _urlset(urls)
+
+
+def rss(urls: list[str]) -> str:
+    """Return an RSS feed with one item per URL."""
+    items = "".join(f"<item><title>Item {n}</title><link>{u}</link></item>" for n, u in enumerate(urls))
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>{items}</channel></rss>'
+
+
+def closed_port() -> int:
+    """Return a loopback port nothing listens on (connections are refused)."""
+    return _closed_port()

@@ -169,13 +169,14 @@ class NewsSpider(Spider):
             html=html,
             utf8=response.body if is_utf8 else b"",
             fetched_at=utc_now_iso(),
+            site=(response.request.meta.get("newsbot_site") if response.request else None) or site_of(response.url),
         )
 
-    def count_error(self, kind: str, url: str) -> None:
-        """Count one failure in stats, globally and for the URL's site."""
+    def count_error(self, kind: str, url: str, site: str | None = None) -> None:
+        """Count one failure in stats, globally and for its site (``site``, else the URL's)."""
         stats = self.crawler.stats
         stats.inc_value(f"newsbot/errors/{kind}")
-        stats.inc_value(f"newsbot/site/{site_of(url)}/errors/{kind}")
+        stats.inc_value(f"newsbot/site/{site or site_of(url)}/errors/{kind}")
 
     def on_error(self, failure: Failure) -> None:
         """Errback: count the failure and log one line naming the URL and the reason.
@@ -189,14 +190,23 @@ class NewsSpider(Spider):
             logger.debug("unchanged since the last run: %s", url)
             return
         kind = failure_kind(failure)
+        if kind == "site_unreachable" and not self.robots_is_error:
+            logger.debug("skipped, site unreachable: %s", url)  # counted by newsbot.hostguard
+            return
         if request is not None and request.meta.get("probe"):
             logger.debug("probe failed: %s (%s)", url, failure_reason(failure))
             return
+        site = (request.meta.get("newsbot_site") if request is not None else None) or site_of(url)
+        if kind == "robots" and request is not None and request.meta.get("depth_links") == 0:
+            # a site's home page forbidden: robots.txt keeps newsbot off the whole site
+            self.count_error("robots_blocked", url, site)
+            logger.error("site blocked by robots.txt: %s: robots.txt forbids its home page to newsbot", url)
+            return
         if kind == "robots" and not self.robots_is_error:
             self.crawler.stats.inc_value("newsbot/skipped/robots")
-            self.crawler.stats.inc_value(f"newsbot/site/{site_of(url)}/skipped/robots")
+            self.crawler.stats.inc_value(f"newsbot/site/{site}/skipped/robots")
             logger.debug("skipped, forbidden by robots.txt: %s", url)
             return
-        self.count_error(kind, url)
+        self.count_error(kind, url, site)
         where = request.meta.get("source_line", "") if request is not None else ""
         logger.error("fetch failed: %s%s: %s", url, f" ({where})" if where else "", failure_reason(failure))

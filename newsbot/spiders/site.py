@@ -11,6 +11,12 @@ no request leaves the given sites. Every HTML page fetched is yielded as a ``Pag
 the pipelines decide what is an article. Sitemap and feed XML is parsed without entity
 expansion or network access.
 
+Every request carries its site in ``meta["newsbot_site"]`` (the configured site, by host
+and port: :func:`newsbot.urls.site_of`), which stats, per-site options and the request
+budget follow, whatever host a page's canonical URL names. ``max_pages`` is checked before
+a request is queued (:mod:`newsbot.spiders.budget`), and requests of a site marked
+unreachable are not made (:mod:`newsbot.hostguard`).
+
 Settings read: ``NEWSBOT_FEED_PATHS``, ``NEWSBOT_FOLLOW_DEPTH``, ``NEWSBOT_MAX_PAGES``.
 """
 
@@ -27,12 +33,15 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip
 
+from newsbot.credentials import split_credentials
 from newsbot.discovery.feeds import FEED_TYPES, feed_links
 from newsbot.discovery.sitemaps import declares_entities, read_sitemap, robots_sitemaps
 from newsbot.engine import engine_closing, engine_scheduler
 from newsbot.items import PageItem
 from newsbot.spiders.base import NewsSpider, is_html
-from newsbot.urls import canonical_request_url, host_of, url_problem
+from newsbot.spiders.budget import SiteBudget
+from newsbot.state import state_of
+from newsbot.urls import canonical_request_url, host_of, site_of, url_problem
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +62,7 @@ class SiteSpider(NewsSpider):
     follow_depth: int
     max_pages: int
     link_extractor: LinkExtractor
-    pages_per_site: dict[str, int]
+    budget: SiteBudget
 
     def __init__(
         self,
@@ -70,9 +79,9 @@ class SiteSpider(NewsSpider):
         for site in sites or []:
             homes.extend(site["urls"])
             for home in site["urls"]:
-                self.site_options[host_of(home)] = site
+                self.site_options[site_of(split_credentials(home))] = site
         self.homes: list[str] = []
-        for home in homes:
+        for home in [split_credentials(h) for h in homes]:
             problem = url_problem(home)
             if problem:
                 raise ValueError(f"site URL {home!r}: {problem}")
@@ -80,6 +89,8 @@ class SiteSpider(NewsSpider):
         if not self.homes:
             raise ValueError("the site spider needs at least one home URL (-a url=https://...)")
         self.hosts = {host_of(h) for h in self.homes}
+        # the configured sites, by host and port (the key of stats, options and budgets)
+        self.sites = {site_of(h) for h in self.homes}
         self.allowed_domains = sorted(self.hosts)
 
     @classmethod
@@ -92,8 +103,51 @@ class SiteSpider(NewsSpider):
         spider.max_pages = settings.getint("NEWSBOT_MAX_PAGES")
         # hosts are checked by allowed_page (LinkExtractor.allow_domains ignores ports)
         spider.link_extractor = LinkExtractor(unique=True)
-        spider.pages_per_site = {}
+        store = state_of(crawler)
+        seen = None
+        if store is not None and not settings.getbool("NEWSBOT_UPDATES"):
+
+            def seen(key: str) -> bool:
+                return store.lookup_key(key) is not None
+
+        spider.budget = SiteBudget(crawler, spider.max_pages_of, seen)
         return spider
+
+    # -- sites and budgets
+
+    def site_for(self, url: str, parent: str | None = None) -> str:
+        """Return the site a request for ``url`` belongs to: the configured site of its host
+        and port, else the site whose page led to it (``parent``), else its own."""
+        site = site_of(url)
+        if site in self.sites or not parent:
+            return site
+        return parent
+
+    def max_pages_of(self, site: str) -> int:
+        """Return the request budget of ``site``: its ``max_pages``, else ``NEWSBOT_MAX_PAGES``."""
+        return int(self.options(site).get("max_pages") or self.max_pages)
+
+    def options(self, site: str) -> dict[str, Any]:
+        """Return the per-site options (``sites.toml``) of ``site`` (empty when it has none)."""
+        found = self.site_options.get(site)
+        if found is None:  # a shared crawl's sites are keyed by host
+            found = self.site_options.get(site.rsplit(":", 1)[0] if site.count(":") == 1 else site, {})
+        return found
+
+    def request(
+        self, url: str, callback: Any, site: str, *, meta: dict[str, Any] | None = None, priority: int = 0
+    ) -> Request | None:
+        """Return the request for ``url`` on ``site``, or None when the site's budget
+        (``max_pages``) is spent."""
+        if not self.budget.allow(site, url):
+            return None
+        return Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            meta={**(meta or {}), "newsbot_site": site},
+            priority=priority,
+        )
 
     # -- start
 
@@ -107,26 +161,26 @@ class SiteSpider(NewsSpider):
         """Yield the start requests of one site: robots.txt, the home page, feed probes and
         the site's configured feeds and sitemaps."""
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(home))
+        site = site_of(home)
         self.crawler.stats.inc_value("newsbot/sites")
-        yield Request(
+        yield Request(  # robots.txt is not counted against the budget
             urljoin(origin, "/robots.txt"),
             callback=self.parse_robots,
             errback=self.on_robots_error,
-            meta={"probe": True, "dont_obey_robotstxt": True},
+            meta={"probe": True, "dont_obey_robotstxt": True, "newsbot_site": site},
             priority=10,
         )
-        yield Request(home, callback=self.parse_page, errback=self.on_error, meta={"depth_links": 0}, priority=5)
-        for path in self.feed_paths:
-            yield Request(
-                urljoin(origin, path), callback=self.parse_feed, errback=self.on_error, meta={"probe": True}, priority=8
-            )
-        options = self.site_options.get(host_of(home), {})
-        for feed in options.get("feeds", []):
-            yield Request(feed, callback=self.parse_feed, errback=self.on_error, priority=8)
-        for sitemap in options.get("sitemaps", []):
-            yield Request(
-                sitemap, callback=self.parse_sitemap, errback=self.on_error, meta={"sitemap_depth": 0}, priority=8
-            )
+        options = self.options(site)
+        wanted: list[tuple[str, Any, dict[str, Any], int]] = [
+            (home, self.parse_page, {"depth_links": 0}, 5),
+            *((urljoin(origin, path), self.parse_feed, {"probe": True}, 8) for path in self.feed_paths),
+            *((feed, self.parse_feed, {}, 8) for feed in options.get("feeds", [])),
+            *((sitemap, self.parse_sitemap, {"sitemap_depth": 0}, 8) for sitemap in options.get("sitemaps", [])),
+        ]
+        for url, callback, meta, priority in wanted:
+            request = self.request(url, callback, site, meta=meta, priority=priority)
+            if request is not None:
+                yield request
 
     # -- robots and sitemaps
 
@@ -138,26 +192,25 @@ class SiteSpider(NewsSpider):
             probe = True
         else:
             probe = False
+        site = response.meta.get("newsbot_site") or site_of(response.url)
         for url in urls:
             if self.on_site(url):
-                yield Request(
-                    url,
-                    callback=self.parse_sitemap,
-                    errback=self.on_error,
-                    meta={"probe": probe, "sitemap_depth": 0},
-                    priority=8,
+                request = self.request(
+                    url, self.parse_sitemap, site, meta={"probe": probe, "sitemap_depth": 0}, priority=8
                 )
+                if request is not None:
+                    yield request
 
     def on_robots_error(self, failure: Any) -> Iterator[Request]:
         """When robots.txt cannot be fetched, still try ``/sitemap.xml``."""
         request = failure.request
-        yield Request(
-            urljoin(request.url, "/sitemap.xml"),
-            callback=self.parse_sitemap,
-            errback=self.on_error,
-            meta={"probe": True, "sitemap_depth": 0},
-            priority=8,
+        site = request.meta.get("newsbot_site") or site_of(request.url)
+        sitemap = self.request(
+            urljoin(request.url, "/sitemap.xml"), self.parse_sitemap, site, meta={"probe": True, "sitemap_depth": 0}
         )
+        if sitemap is not None:
+            sitemap.priority = 8
+            yield sitemap
 
     async def parse_sitemap(self, response: Response) -> AsyncIterator[Request]:
         """Follow a sitemap index into its sitemaps; yield a request per page a sitemap lists.
@@ -182,6 +235,7 @@ class SiteSpider(NewsSpider):
             return
         self.check_entities(response.url, body, "sitemap")
         depth = response.meta.get("sitemap_depth", 0)
+        site = response.meta.get("newsbot_site") or site_of(response.url)
         chain = [*response.meta.get("sitemap_chain", []), canonical_request_url(response.url)]
         kind, listed = sitemap
         if kind == "urlset":
@@ -191,7 +245,12 @@ class SiteSpider(NewsSpider):
             del sitemap, listed, body
             held = len(response.body)
             for n, loc in enumerate(locs):
-                yield self.page_request(loc, depth_links=self.follow_depth)
+                page = self.page_request(loc, depth_links=self.follow_depth, site=site)
+                if page is None:
+                    if self.budget.spent_out(site):
+                        return
+                    continue
+                yield page
                 if n % 50 == 49 and not await self.queue_room(held):
                     return
             return
@@ -210,15 +269,21 @@ class SiteSpider(NewsSpider):
                         loc,
                     )
                 elif depth < 3:
-                    yield Request(
+                    request = self.request(
                         loc,
-                        callback=self.parse_sitemap,
-                        errback=self.on_error,
+                        self.parse_sitemap,
+                        site,
                         meta={"sitemap_depth": depth + 1, "sitemap_chain": chain},
                         priority=8,
                     )
+                    if request is None:
+                        return
+                    yield request
             else:
-                yield self.page_request(loc, depth_links=self.follow_depth)
+                page = self.page_request(loc, depth_links=self.follow_depth, site=site)
+                if page is None:
+                    return
+                yield page
 
     async def queue_room(self, held: int) -> bool:
         """Wait while Scrapy's request queue holds more than ``SITEMAP_QUEUE_HIGH`` requests
@@ -267,19 +332,26 @@ class SiteSpider(NewsSpider):
         if not links and not response.meta.get("probe"):
             self.count_error("bad_feed", response.url)
             logger.error("bad feed: %s: no items could be read", response.url)
+        site = response.meta.get("newsbot_site") or site_of(response.url)
         for link in links:
             absolute = urljoin(response.url, link)
             if self.allowed_page(absolute):
-                yield self.page_request(absolute, depth_links=self.follow_depth)
+                page = self.page_request(absolute, depth_links=self.follow_depth, site=site)
+                if page is None:
+                    if self.budget.spent_out(site):
+                        return
+                    continue
+                yield page
 
     # -- pages
 
-    def page_request(self, url: str, depth_links: int) -> Request:
-        """Return the request for a candidate page found at ``depth_links`` links from home."""
-        return Request(
+    def page_request(self, url: str, depth_links: int, site: str | None = None) -> Request | None:
+        """Return the request for a candidate page found at ``depth_links`` links from home
+        (None when its site's budget is spent); ``site`` is the site whose page led to it."""
+        return self.request(
             canonical_request_url(url),
-            callback=self.parse_page,
-            errback=self.on_error,
+            self.parse_page,
+            self.site_for(url, site),
             meta={"depth_links": depth_links, "source_url": url},
         )
 
@@ -294,24 +366,25 @@ class SiteSpider(NewsSpider):
         if not is_html(response) or not isinstance(response, TextResponse):
             yield from self.page_item(response)
             return
-        site = host_of(response.url)
-        count = self.pages_per_site.get(site, 0) + 1
-        self.pages_per_site[site] = count
-        max_pages = self.site_options.get(site, {}).get("max_pages") or self.max_pages
-        if max_pages and count > max_pages:
-            self.crawler.stats.inc_value("newsbot/skipped/max_pages")
-            return
+        site = response.meta.get("newsbot_site") or self.site_for(response.url)
         depth = response.meta.get("depth_links", 0)
         if depth == 0:
             for href in response.xpath('//link[@rel="alternate"][@href]'):
                 if (href.attrib.get("type") or "").lower() in FEED_TYPES:
                     feed_url = response.urljoin(href.attrib["href"])
                     if self.on_site(feed_url):
-                        yield Request(feed_url, callback=self.parse_feed, errback=self.on_error, priority=8)
-        if depth < self.follow_depth:
+                        feed = self.request(feed_url, self.parse_feed, site, priority=8)
+                        if feed is not None:
+                            yield feed
+        if depth < self.follow_depth and not self.budget.spent_out(site):
             for link in self.link_extractor.extract_links(response):
                 if self.allowed_page(link.url):
-                    yield self.page_request(link.url, depth_links=depth + 1)
+                    page = self.page_request(link.url, depth_links=depth + 1, site=site)
+                    if page is None:
+                        if self.budget.spent_out(site):
+                            break
+                        continue
+                    yield page
         yield from self.page_item(response)
 
     def check_entities(self, url: str, body: bytes, what: str) -> None:
@@ -329,5 +402,5 @@ class SiteSpider(NewsSpider):
         path prefixes (if it has any)."""
         if not self.on_site(url):
             return False
-        allow = self.site_options.get(host_of(url), {}).get("allow")
+        allow = self.options(self.site_for(url)).get("allow")
         return not allow or urlsplit(url).path.startswith(tuple(allow))
