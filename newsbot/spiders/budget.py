@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from newsbot.identity import url_key
+from newsbot.urls import canonical_request_url
 
 
 class SiteBudget:
@@ -47,9 +48,9 @@ class SiteBudget:
         limit = self.limit(site)
         if not limit:
             return True
-        key = url_key(url)
+        key = canonical_request_url(url)
         spent = self.spent.setdefault(site, set())
-        if key in spent or (self.seen is not None and self.seen(key)):
+        if key in spent or (self.seen is not None and self.seen(url_key(url))):
             return True
         if len(spent) >= limit:
             stats = self.crawler.stats
