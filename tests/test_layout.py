@@ -22,7 +22,7 @@ STAGES: list[tuple[str, ...]] = [
     ("newsbot.spiders",),
     ("newsbot.pipelines", "newsbot.exporters", "newsbot.feedstorage", "newsbot.logformatter"),
     ("newsbot.middlewares", "newsbot.extensions", "newsbot.addons", "newsbot.state.scheduler",
-     "newsbot.state.spider", "newsbot.fixture_server"),
+     "newsbot.state.spider", "newsbot.fixture_server", "newsbot.hostguard", "newsbot.http11"),
     ("newsbot.config",),
     ("newsbot.cli", "newsbot.__main__"),
 ]

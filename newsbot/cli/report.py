@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from newsbot.statskeys import per_site
-from newsbot.urls import host_of
+from newsbot.urls import site_of
 
 EXIT_OK = 0
 EXIT_FAILURES = 1
@@ -98,7 +98,7 @@ def failed_sites(stats: dict[str, Any], homes: list[str] | None) -> list[str]:
     judged = (
         [(host, site) for host, site in sites.items()]
         if homes is None
-        else [(home, sites.get(host_of(home), {})) for home in homes]
+        else [(home, sites.get(site_of(home), {})) for home in homes]
     )
     failed = []
     for name, site in judged:
