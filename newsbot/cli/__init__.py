@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from newsbot.cli.commands import UsageError
+from newsbot.cli.options import OptionError, check_conflicts
 from newsbot.cli.report import EXIT_USAGE
 
 
@@ -20,8 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        check_conflicts(args)
         return int(args.func(args))
-    except UsageError as exc:
+    except (UsageError, OptionError) as exc:
         print(f"newsbot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -12,6 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from newsbot.cli.options import (
+    apply_options,
+    default_state_for_urls,
+    feed_entry,
+    nothing_written_lines,
+    quiet_default,
+)
 from newsbot.cli.report import EXIT_FAILURES, EXIT_LOCKED, EXIT_OK, exit_code, site_summary_lines, summary_lines
 
 logger = logging.getLogger("newsbot")
@@ -26,7 +33,7 @@ def _settings(overrides: list[str], log_level: str | None) -> Any:
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newsbot.settings")
     from scrapy.utils.project import get_project_settings
 
-    return _apply_overrides(get_project_settings(), overrides, log_level)
+    return _apply_overrides(quiet_default(get_project_settings()), overrides, log_level)
 
 
 def _apply_overrides(settings: Any, overrides: list[str], log_level: str | None) -> Any:
@@ -48,14 +55,20 @@ def feed_uri(output: str) -> str:
     return str(Path(output).expanduser().resolve())
 
 
-def run_crawl(spider: str | type, output: str | None, settings: Any, **spider_kwargs: Any) -> dict[str, Any]:
-    """Run one crawl (spider name or class) to completion and return its stats."""
+def run_crawl(
+    spider: str | type,
+    output: str | None,
+    settings: Any,
+    feed_options: dict[str, Any] | None = None,
+    **spider_kwargs: Any,
+) -> dict[str, Any]:
+    """Run one crawl (spider name or class) to completion and return its stats.
+    ``feed_options``: the ``FEEDS`` options of ``output`` (:func:`newsbot.cli.options.feed_entry`)."""
     from scrapy.crawler import CrawlerProcess
 
     if output:
-        settings.set(
-            "FEEDS", {feed_uri(output): {"format": "jsonl", "overwrite": True, "encoding": "utf-8"}}, priority="cmdline"
-        )
+        options = feed_options or {"format": "jsonl", "overwrite": output != "-", "encoding": "utf-8"}
+        settings.set("FEEDS", {feed_uri(output): options}, priority="cmdline")
     process = CrawlerProcess(settings)
     # Scrapy leaves the root logger at NOTSET and filters in its handler, so each debug
     # call of the crawl (a few per page) would build a record only for it to be dropped.
@@ -92,6 +105,7 @@ def _crawl_settings(args: argparse.Namespace, config: Any) -> Any:
         settings.setdict(config.settings, priority="project")
     settings = _apply_overrides(settings, args.set, args.log_level)
     settings.set("NEWSBOT_UPDATES", args.updates, priority="cmdline")
+    apply_options(settings, args)
     if args.updates:
         settings.set("FEED_EXPORT_FIELDS", [*settings.getlist("FEED_EXPORT_FIELDS"), "updated"], priority="cmdline")
     return settings
@@ -106,7 +120,6 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     """Crawl whole sites from their home pages (or the sites of a ``sites.toml``),
     incrementally, under the state store's run lock."""
     from newsbot.config import ConfigError, default_state_for, load_config
-    from newsbot.state import default_state_path
     from newsbot.state.sqlite import LockedError, RunLock
 
     config = None
@@ -126,7 +139,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         state = (
             args.state
             or (config.state if config else None)
-            or str(default_state_for(config.path) if config else default_state_path())
+            or str(default_state_for(config.path) if config else default_state_for_urls(args.urls))
         )
 
     settings = _crawl_settings(args, config)
@@ -142,11 +155,14 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     sites = [site.as_dict() for site in config.sites] if config else []
     homes = list(args.urls) + [u for site in sites for u in site["urls"]]
     try:
-        stats = run_crawl("site", output, settings, urls=args.urls, sites=sites)
+        output, feed_options = feed_entry(output, args)
+        stats = run_crawl("site", output, settings, feed_options, urls=args.urls, sites=sites)
     finally:
         if lock:
             lock.release()
     _print_crawl_summary(stats)
+    for line in nothing_written_lines(stats, output, state):
+        print(line, file=sys.stderr)
     return exit_code(stats, "crawl", homes)
 
 
@@ -199,7 +215,8 @@ def cmd_crawl_shared(args: argparse.Namespace, config: Any) -> int:
         seed(redis_url, args.urls, sites)
     from newsbot.state.spider import RedisSiteSpider
 
-    stats = run_crawl(RedisSiteSpider, output, settings)
+    output, feed_options = feed_entry(output, args)
+    stats = run_crawl(RedisSiteSpider, output, settings, feed_options)
     _print_crawl_summary(stats)
     return exit_code(stats, "worker")
 
@@ -209,8 +226,10 @@ def cmd_scrape(args: argparse.Namespace) -> int:
     if args.file != "-" and not Path(args.file).is_file():
         raise UsageError(f"URL list {args.file!r}: no such file")
     settings = _settings(args.set, args.log_level)
-    stats = run_crawl("urls", args.output, settings, file=args.file)
-    for line in summary_lines(stats, args.output):
+    apply_options(settings, args)
+    output, feed_options = feed_entry(args.output, args) if args.output else (None, None)
+    stats = run_crawl("urls", output, settings, feed_options, file=args.file)
+    for line in summary_lines(stats, output):
         print(line, file=sys.stderr)
     return exit_code(stats, "scrape")
 
@@ -244,10 +263,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         server = FixtureServer(args.fixtures)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
-    settings = _settings(["AUTOTHROTTLE_ENABLED=False", *args.set], args.log_level or "WARNING")
+    settings = _settings(["AUTOTHROTTLE_ENABLED=False", *args.set], args.log_level)
+    apply_options(settings, args)
+    output, feed_options = feed_entry(args.output, args)
     with server:
         print(f"serving the fixture site at {server.origin}/", file=sys.stderr)
-        stats = run_crawl("site", args.output, settings, urls=[server.url("/")])
-    for line in summary_lines(stats, args.output):
-        print(line)
+        stats = run_crawl("site", output, settings, feed_options, urls=[server.url("/")])
+    for line in summary_lines(stats, output):
+        print(line, file=sys.stderr)
     return exit_code(stats, "demo", [server.url("/")])

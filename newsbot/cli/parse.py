@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from newsbot import settings
-from newsbot.cli import commands
+from newsbot.cli import commands, options
 from newsbot.cli.report import EXIT_CODES
 
 
@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    options.add_version(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(p: argparse.ArgumentParser, output_default: str | None = None) -> None:
@@ -26,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
             "--output",
             default=output_default,
             metavar="FILE",
-            help="JSONL output file ('-' for standard output)"
+            help="output file, replaced atomically when the run ends ('-' for standard output); "
+            "the format follows the extension (.jsonl, .json, .csv, .xml) or --format; "
+            "%%(time)s and %%(name)s in the name become the start time and the spider's name"
             + (f"; default {output_default}" if output_default else ""),
         )
         p.add_argument(
@@ -38,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="override a Scrapy/newsbot setting (repeatable)",
         )
         p.add_argument("-L", "--log-level", help="log level (DEBUG, INFO, WARNING, ERROR)")
+        options.add_output_options(p)
 
     crawl = sub.add_parser(
         "crawl",
