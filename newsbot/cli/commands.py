@@ -5,7 +5,6 @@ and returns the exit code of :func:`newsbot.cli.report.exit_code`."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -19,7 +18,7 @@ from newsbot.cli.options import (
     nothing_written_lines,
     quiet_default,
 )
-from newsbot.cli.report import EXIT_FAILURES, EXIT_LOCKED, EXIT_OK, exit_code, site_summary_lines, summary_lines
+from newsbot.cli.report import EXIT_LOCKED, EXIT_OK, exit_code, site_summary_lines, summary_lines
 
 logger = logging.getLogger("newsbot")
 
@@ -229,30 +228,9 @@ def cmd_scrape(args: argparse.Namespace) -> int:
     apply_options(settings, args)
     output, feed_options = feed_entry(args.output, args) if args.output else (None, None)
     stats = run_crawl("urls", output, settings, feed_options, file=args.file)
-    for line in summary_lines(stats, output):
+    for line in summary_lines(stats, output) + nothing_written_lines(stats, output, None):
         print(line, file=sys.stderr)
     return exit_code(stats, "scrape")
-
-
-def cmd_extract(args: argparse.Namespace) -> int:
-    """Extract one saved page and print its record."""
-    from newsbot.extraction import extract_article
-    from newsbot.items import utc_now_iso
-
-    path = Path(args.page)
-    try:
-        data = sys.stdin.buffer.read() if args.page == "-" else path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"page {args.page!r}: {exc.strerror or exc}") from exc
-    url = args.url or (path.resolve().as_uri() if args.page != "-" else "http://localhost/")
-    article = extract_article(data, url, min_words=args.min_words)
-    article.source_url = url
-    article.fetched_at = utc_now_iso()
-    print(json.dumps(article.record(), ensure_ascii=False, indent=None if args.compact else 2))
-    if article.drop_reason:
-        print(f"not an article: {args.page}: {article.drop_reason}", file=sys.stderr)
-        return EXIT_FAILURES
-    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

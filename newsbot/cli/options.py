@@ -203,4 +203,6 @@ def nothing_written_lines(stats: dict[str, Any], output: str | None, state: str 
     if seen and state:
         why = f"all {seen} articles found were emitted before (state store: {state})"
         return [f"nothing written to {target}: {why}; --no-state or another --state emits them again"]
+    if not stats.get("newsbot/pages", 0) and not any(k.startswith("newsbot/errors/") for k in stats):
+        return [f"nothing written to {target}: no page to fetch"]
     return [f"nothing written to {target}: no {'new ' if state else ''}article found"]

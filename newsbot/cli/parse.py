@@ -7,6 +7,7 @@ from pathlib import Path
 
 from newsbot import settings
 from newsbot.cli import commands, options
+from newsbot.cli import extract as extract_command
 from newsbot.cli.report import EXIT_CODES
 
 
@@ -102,7 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     extract.add_argument("page", metavar="PAGE.html", help="saved HTML page ('-' for standard input)")
-    extract.add_argument("--url", help="the page's URL (to resolve links and as its canonical URL)")
+    extract.add_argument(
+        "--url",
+        help="the page's http(s) URL: resolves links, is its source_url and gives its id "
+        "(default: the file's file: URI; required when the page is read from standard input)",
+    )
     extract.add_argument(
         "--min-words",
         type=int,
@@ -110,7 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"shortest body that counts as an article (default {settings.NEWSBOT_MIN_WORDS})",
     )
     extract.add_argument("--compact", action="store_true", help="print the record on one line")
-    extract.set_defaults(func=commands.cmd_extract)
+    extract.add_argument(
+        "--keep",
+        action="store_true",
+        help="print the record of a page that is not an article too (exit code still 1)",
+    )
+    extract.set_defaults(func=extract_command.cmd_extract)
 
     demo = sub.add_parser(
         "demo",
