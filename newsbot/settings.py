@@ -90,6 +90,9 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 NEWSBOT_MAX_HEADER_LINE = 64 * 1024
 NEWSBOT_MAX_HEADER_BYTES = 256 * 1024
 NEWSBOT_MAX_HEADERS = 500
+# Request side: at most this many bytes of cookies are sent (newsbot.cookies); the ones a
+# site set last are left out. Servers refuse a Cookie header past about 8 KB.
+NEWSBOT_MAX_COOKIE_BYTES = 4096
 DOWNLOAD_HANDLERS = {
     "http": "newsbot.http11.LimitedHTTP11DownloadHandler",
     "https": "newsbot.http11.LimitedHTTP11DownloadHandler",
@@ -160,7 +163,8 @@ DOWNLOADER_MIDDLEWARES = {
     "newsbot.credentials.BasicAuthMiddleware": 450,
     # the public suffix list is read from the bundled snapshot, never downloaded
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
-    "newsbot.offline.CookiesMiddleware": 700,
+    # the Cookie header is bounded, so a site setting a cookie per page keeps answering
+    "newsbot.cookies.BoundedCookiesMiddleware": 700,
 }
 
 # --- Scrapy: logging and runtime ---

@@ -14,6 +14,7 @@ from twisted.python.failure import Failure
 
 from newsbot.errors import NotModified, failure_kind, failure_reason
 from newsbot.items import PageItem, utc_now_iso
+from newsbot.statskeys import is_lost_page
 from newsbot.urls import site_of
 
 logger = logging.getLogger(__name__)
@@ -208,5 +209,9 @@ class NewsSpider(Spider):
             logger.debug("skipped, forbidden by robots.txt: %s", url)
             return
         self.count_error(kind, url, site)
+        if request is not None and "depth_links" in request.meta and is_lost_page(kind):
+            # a page of the site that answered with an HTTP error: an article may be lost
+            self.crawler.stats.inc_value("newsbot/lost")
+            self.crawler.stats.inc_value(f"newsbot/site/{site}/lost")
         where = request.meta.get("source_line", "") if request is not None else ""
         logger.error("fetch failed: %s%s: %s", url, f" ({where})" if where else "", failure_reason(failure))
