@@ -50,6 +50,9 @@ class PageItem:
     # extraction pool sends these bytes, a copy, instead of encoding ``html`` again
     utf8: bytes = b""
     fetched_at: str = ""
+    # the configured site the page was crawled for (request meta ``newsbot_site``): stats and
+    # per-site options follow it, not the host of the page's canonical URL
+    site: str = ""
 
 
 @dataclass
@@ -86,6 +89,8 @@ class Article:
     # not a record field: the body's SimHash (newsbot.identity.body_fingerprint), computed by
     # the extraction worker so the crawling process need not (0: not computed)
     fingerprint: int = 0
+    # not a record field: the site crawled (PageItem.site); empty: the URL's own site
+    site: str = ""
 
     def record(self) -> dict[str, Any]:
         """Return the record fields (no ``drop_reason``) as a plain dict, in schema order."""
