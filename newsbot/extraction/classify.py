@@ -96,12 +96,16 @@ def declares_listing(meta: PageMetadata) -> bool:
     return bool(og_type) and og_type[0] in ("website", "profile", "object") and not meta.ld_article
 
 
+def prose_words(paragraphs: list[str]) -> int:
+    """Return how many of the main text's words are in running paragraphs."""
+    counts = [(reading_length(p), p.rstrip()) for p in paragraphs]
+    return sum(n for n, p in counts if n >= _RUNNING_WORDS and _SENTENCE_END.search(p))
+
+
 def prose_share(paragraphs: list[str]) -> float:
     """Return the share of the main text's words that are in running paragraphs."""
     total = reading_length(" ".join(paragraphs))
-    counts = [(reading_length(p), p.rstrip()) for p in paragraphs]
-    running = sum(n for n, p in counts if n >= _RUNNING_WORDS and _SENTENCE_END.search(p))
-    return running / total if total else 0.0
+    return prose_words(paragraphs) / total if total else 0.0
 
 
 def is_brief(meta: PageMetadata, paragraphs: list[str], min_words: int) -> bool:

@@ -91,7 +91,7 @@ _HEADING_TAGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
 # Layout words: a wrapper named "has-sidebar" or "page-with-widgets" may hold the article, so
 # a block matched by these alone is removed only when what it holds is not prose. "print"
 # marks print buttons and also the print-friendly text ("desc-print", "tip-print-step").
-_LAYOUT_TOKENS = frozenset(("sidebar", "widget", "widgets", "tools", "print"))
+_LAYOUT_TOKENS = frozenset(("sidebar", "widget", "widgets", "tools", "print", "paywall"))
 
 
 def _layout_only(marker: str) -> bool:
