@@ -8,7 +8,7 @@ from typing import Any
 
 from lxml import etree
 from lxml import html as lxml_html
-from trafilatura.utils import load_html
+from trafilatura.utils import decode_file, load_html
 
 from newsbot.extraction.nesting import SAFE_DEPTH, flatten_nesting
 
@@ -18,7 +18,7 @@ def parse_html(html: str | bytes) -> lxml_html.HtmlElement | None:
     if not html:
         return None
     if isinstance(html, bytes) and html.count(b"<") > SAFE_DEPTH:
-        html = html.decode("utf-8", "replace")
+        html = decode_file(html)  # the page's own charset, as load_html would find it
     if isinstance(html, str):
         html = flatten_nesting(html)  # libxml2 drops everything past 256 levels
     try:
