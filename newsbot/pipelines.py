@@ -195,6 +195,7 @@ class ExtractPipeline(_StatsPipeline):
                 raise self.broken(item.url, str(exc)) from None
         article.source_url = item.url
         article.fetched_at = item.fetched_at
+        article.warc = item.warc
         return article
 
     def lost(self, kind: str, url: str, reason: str) -> DropItem:
