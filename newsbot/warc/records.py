@@ -191,6 +191,7 @@ def read_archive(source: Source, start: int, filters: RecordFilter, max_size: in
         raw = source.open_at(offset)
         iterator = _QuietIterator(raw, arc2warc=True)
         record_start = raw.tell()
+        resume: int | None = None
         try:
             for record in iterator:
                 record_start = iterator.offset
@@ -201,9 +202,11 @@ def read_archive(source: Source, start: int, filters: RecordFilter, max_size: in
                 end = iterator.offset
                 resyncing = False
                 if iterator.err_count > errors:
-                    verdict, detail = "bad", "wrong Content-Length (the record is not followed by a blank line)"
-                    resyncing = True  # the next record's start was eaten: that failure is this one
-                    end = record_start + 1  # a resumed read looks for the next record from here
+                    # the record is not followed by its blank lines: its Content-Length is
+                    # wrong, and what follows may be inside it or after it: look from its start
+                    resume = _next_start(source, record_start + 1, compressed)
+                    yield BadRecord(_LENGTH, source.name, record_start, resume if resume is not None else end)
+                    break
                 if verdict == "page":
                     url, date, status, headers, body, record_id = detail
                     yield Page(url, date, status, headers, body, source.name, record_start, end, record_id)
@@ -211,18 +214,30 @@ def read_archive(source: Source, start: int, filters: RecordFilter, max_size: in
                     yield Skipped(detail[0], detail[1], source.name, record_start, end)
                 else:
                     yield BadRecord(detail, source.name, record_start, end)
-            return
-        except _READ_ERRORS as exc:
-            bad_at = record_start
-            found = _next_start(source, bad_at + 1, compressed)
-            if not resyncing:
-                yield BadRecord(_reason(exc), source.name, bad_at, found if found is not None else bad_at)
-            if found is None:
+                record_start = iterator.offset  # where the next record starts (or fails to)
+            else:
                 return
-            offset, resyncing = found, True
+        except _READ_ERRORS as exc:
+            if "non-chunked gzip" in str(exc):  # warcio cannot tell where the records start
+                yield BadRecord(_ONE_MEMBER, source.name, record_start, record_start)
+                return
+            resume = _next_start(source, record_start + 1, compressed)
+            if not resyncing:
+                yield BadRecord(_reason(exc), source.name, record_start, resume if resume is not None else record_start)
+            resyncing = True
         finally:
             if source.seekable:
                 raw.close()
+        if resume is None:
+            return
+        offset = resume
+
+
+_ONE_MEMBER = (
+    "the archive is one gzip member, not one per record: no record can be found by its offset "
+    "(recompress it: warcio recompress IN OUT)"
+)
+_LENGTH = "wrong Content-Length (the record is not followed by a blank line)"
 
 
 def _reason(exc: BaseException) -> str:
