@@ -34,3 +34,13 @@ def wake_engine(engine: Any) -> None:
     slot = _slot(engine)
     if slot is not None and slot.closing is None:
         slot.nextcall.schedule()
+
+
+def recheck_closing(engine: Any) -> None:
+    """Let a closing engine finish once the last item a spider's ``start()`` yielded has left
+    the pipelines: Scrapy checks whether its scraper became idle only when a response is
+    done, so a close that began while such items were in the pipelines would wait forever."""
+    scraper = getattr(engine, "scraper", None)
+    slot = getattr(scraper, "slot", None)
+    if slot is not None and slot.closing is not None:
+        scraper._check_if_closing()  # type: ignore[union-attr]

@@ -162,9 +162,12 @@ def warc_summary_lines(stats: dict[str, Any]) -> list[str]:
 
 def warc_exit_code(stats: dict[str, Any]) -> int:
     """Return the exit code: the common policy (:func:`newsbot.cli.report.exit_code`), and 1
-    when an archive or a record could not be read or a page was lost to extraction."""
+    when the run was cut short by an error, or an archive or a record could not be read,
+    or a page was lost to extraction."""
     code = exit_code(stats, "warc", [])
     if code != EXIT_OK:
         return code
+    if stats.get("finish_reason") not in ("finished", None):  # cut short by an error
+        return EXIT_FAILURES
     errors = sum(v for k, v in stats.items() if k.startswith("newsbot/errors/") and isinstance(v, int))
     return EXIT_FAILURES if errors else EXIT_OK

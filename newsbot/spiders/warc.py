@@ -34,6 +34,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.http import Headers, HtmlResponse
 
+from newsbot.engine import recheck_closing
 from newsbot.items import PageItem
 from newsbot.spiders.base import NewsSpider, decode_page
 from newsbot.urls import site_of
@@ -126,6 +127,7 @@ class WarcSpider(NewsSpider):
         crawler.signals.connect(spider.item_done, signal=signals.item_scraped)
         crawler.signals.connect(spider.item_done, signal=signals.item_dropped)
         crawler.signals.connect(spider.item_done_error, signal=signals.item_error)
+        crawler.signals.connect(spider.watch_closing, signal=signals.spider_opened)
         if settings.getdict("FEEDS"):
             crawler.signals.connect(spider.output_delivered, signal=signals.feed_exporter_closed)
         else:
@@ -235,6 +237,15 @@ class WarcSpider(NewsSpider):
             f"{stats.get_value('newsbot/articles', 0)} articles   "
         )
         sys.stderr.flush()
+
+    def watch_closing(self) -> None:
+        """Twice a second, let a closing engine see that the pages this spider yielded have
+        all left the pipelines (:func:`newsbot.engine.recheck_closing`)."""
+        engine = self.crawler.engine
+        if engine is None or engine.spider is None:
+            return
+        recheck_closing(engine)
+        asyncio.get_event_loop().call_later(0.5, self.watch_closing)
 
     # -- checkpoints
 

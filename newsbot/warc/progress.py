@@ -55,7 +55,10 @@ class LocalWork:
         self.resumed: dict[str, int] = {}
         self._staged: dict[str, tuple[int, bool]] = {}
         if state:
-            self.db = sqlite3.connect(Path(state).expanduser(), isolation_level=None, timeout=30)
+            # check_same_thread: the spider reads the checkpoints from its reading thread
+            self.db = sqlite3.connect(
+                Path(state).expanduser(), isolation_level=None, timeout=30, check_same_thread=False
+            )
             self.db.execute(
                 "CREATE TABLE IF NOT EXISTS warc_progress (source TEXT PRIMARY KEY, "
                 "offset INTEGER NOT NULL, done INTEGER NOT NULL, updated TEXT NOT NULL)"
