@@ -30,6 +30,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(outcomes))
     kills = kill_rows()
     cases = output_rows()
+    hostile = hostile_rows()
     print()
     for c in cases:
         if not c.ok:
@@ -97,8 +99,11 @@ def main(argv: list[str] | None = None) -> int:
           f"this process (fault server) {self_mb:.0f} MB; Scrapy memusage/max "
           f"{int(result.stats.get('memusage/max', 0)) / 2**20:.0f} MB")
     print(f"crawl time: {elapsed:.1f} s")
+    hostile_ok = all(ok and rss < RSS_LIMIT_MB for _, _, ok, rss, _ in hostile)
+    print(f"hostile rows as expected (under {RSS_LIMIT_MB} MB): {sum(ok and rss < RSS_LIMIT_MB for _, _, ok, rss, _ in hostile)}"
+          f"/{len(hostile)}")
     return 0 if (not failed and all(k.ok for k in kills) and all(c.ok and c.rss_mb < RSS_LIMIT_MB for c in cases)
-                 and written == expected and child_mb < RSS_LIMIT_MB) else 1
+                 and written == expected and child_mb < RSS_LIMIT_MB and hostile_ok) else 1
 
 
 def kill_rows() -> list[KillOutcome]:
@@ -225,6 +230,96 @@ def _good_store(home: str, folder: Path) -> bytes:
     state = folder / "good.sqlite"
     run("crawl", home, "--state", str(state), "-o", str(folder / "good.jsonl"))
     return state.read_bytes()
+
+
+# --------------------------------------------------------------------------- hostile cases (issue 16)
+
+
+def _tree_rss_mb(root: int) -> float:
+    """Return the summed RSS (MB) of every process descending from ``root`` (not itself):
+    the crawling process and its extraction workers."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        parents[int(entry.name)] = int(fields.get("PPid", "0").strip() or 0)
+        rss[int(entry.name)] = int((fields.get("VmRSS", "0 kB").split() or ["0"])[0])
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        for child, parent in parents.items():
+            if parent == pid:
+                total += rss.get(child, 0)
+                stack.append(child)
+    return total / 1024
+
+
+def _measured(check: Callable[[], None]) -> tuple[bool, float, float, str]:
+    """Run ``check`` while sampling the RSS of this process's descendants; return (passed,
+    peak MB, seconds, the failure's first line)."""
+    import os
+    import threading
+
+    peak = 0.0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_mb(os.getpid()))
+            done.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.monotonic()
+    problem = ""
+    try:
+        check()
+    except Exception as exc:  # noqa: BLE001 - a row that is not as expected, reported
+        problem = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+    elapsed = time.monotonic() - started
+    done.set()
+    sampler.join()
+    return not problem, peak, elapsed, problem
+
+
+def hostile_rows() -> list[tuple[str, str, bool, float, float]]:
+    """Run each hostile-server case (the checks of tests/test_http11.py, test_bounds.py,
+    test_canonicals.py, test_security.py) in its own crawl; print a row per case with the
+    expected outcome, whether it held, the peak RSS of the crawl with its workers and the
+    time; return the rows."""
+    from tests import test_bounds, test_canonicals, test_http11, test_security
+
+    cases: list[tuple[str, str, Callable[[], None]]] = [
+        ("endless header lines, 200 KB line, 600 headers, 22 KB CSP",
+         "3x headers_too_large fast; CSP article written",
+         lambda: test_http11.test_header_bounds(Path(tempfile.mkdtemp()))),
+        ("max_pages=30: 20k links + 50k sitemap + 20k feed",
+         "<= 30 URLs fetched; other site's 5 articles written",
+         test_bounds.test_max_pages_caps_links_sitemaps_and_feeds_before_queueing),
+        ("1,000 sites, 999 refusing connections", "10/10 live articles; 999 sites given up on",
+         lambda: test_bounds.check_dead_sites(999)),
+        ("canonicals: shared /index.html, B names C, CDN public canonical",
+         "7 records, own URLs; CDN credited to the site; exit 0", test_canonicals.test_canonical_claims),
+        ("credentials in URLs", "basic auth used; password in no log line, stat or record",
+         lambda: test_security.test_credentials_are_used_for_basic_auth_and_never_shown(Path(tempfile.mkdtemp()))),
+    ]
+    rows = []
+    print()
+    print(f"{'hostile case':<62}| {'expected':<58}| ok  | peak RSS | time")
+    print("-" * 62 + "+" + "-" * 59 + "+-----+----------+-------")
+    for name, expected, check in cases:
+        ok, peak, elapsed, problem = _measured(check)
+        rows.append((name, expected, ok, peak, elapsed))
+        print(f"{name:<62}| {expected:<58}| {'yes' if ok else 'NO ':<4}| {peak:5.0f} MB | {elapsed:5.1f} s"
+              + (f"  ({problem})" if problem else ""))
+    return rows
 
 
 if __name__ == "__main__":

@@ -36,6 +36,19 @@ def wake_engine(engine: Any) -> None:
         slot.nextcall.schedule()
 
 
+def hurry_download_slot(engine: Any, request: Any) -> None:
+    """Set the download delay of ``request``'s download slot to 0 (nothing when there is
+    none): the requests queued for a site that cannot be reached then fail at once instead
+    of one per delay (Scrapy's ``Downloader.slots`` has no public setter)."""
+    downloader = getattr(engine, "downloader", None)
+    slots = getattr(downloader, "slots", None)
+    if downloader is None or not isinstance(slots, dict):
+        return
+    slot = slots.get(downloader.get_slot_key(request))
+    if slot is not None and hasattr(slot, "delay"):
+        slot.delay = 0.0
+
+
 def recheck_closing(engine: Any) -> None:
     """Let a closing engine finish once the last item a spider's ``start()`` yielded has left
     the pipelines: Scrapy checks whether its scraper became idle only when a response is

@@ -39,6 +39,13 @@ class OffsiteRedirect(FetchRefused):
     kind = "offsite_redirect"
 
 
+class HeaderLimitExceeded(Exception):
+    """A response's header section broke a bound (line length, total bytes, line count);
+    raised by :mod:`newsbot.http11`'s parser, reported as ``headers_too_large``."""
+
+    kind = "headers_too_large"
+
+
 class NotModified(IgnoreRequest):
     """A feed or sitemap answered 304: nothing new there since the last complete run."""
 
@@ -77,6 +84,13 @@ _KINDS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str],
 )
 
 
+def _header_limit(exc: BaseException | None) -> HeaderLimitExceeded | None:
+    """Return the header-limit failure wrapped in ``exc``, if that is why it failed."""
+    if exc is None or isinstance(exc, HeaderLimitExceeded):
+        return exc
+    return next((r for r in _twisted_reasons(exc) if isinstance(r, HeaderLimitExceeded)), None)
+
+
 def failure_kind(failure: Failure) -> str:
     """Return a short stats name for why a request failed: ``http_404``, ``timeout``,
     ``dns``, ``connection_refused``, ``connection_lost``, ``truncated``, ``too_large``,
@@ -95,6 +109,8 @@ def failure_kind(failure: Failure) -> str:
         if "download_maxsize" in text or "max size" in text:
             return "too_large"
         return "ignored"
+    if _header_limit(exc) is not None:
+        return HeaderLimitExceeded.kind
     if isinstance(exc, scrapy_exc.ResponseDataLossError):
         return "connection_lost" if _is_reset(exc) else "truncated"
     for types, kind in _KINDS:
@@ -131,6 +147,9 @@ def failure_reason(failure: Failure) -> str:
         return f"HTTP {exc.response.status}{extra}{attempts}"
     if isinstance(exc, FetchRefused):
         return str(exc)
+    limit = _header_limit(exc)
+    if limit is not None:
+        return str(limit)
     kind = failure_kind(failure)
     if kind == "timeout" and request is not None and request.meta.get("download_timeout"):
         return f"{_REASONS[kind]} ({request.meta['download_timeout']:g} s){attempts}"

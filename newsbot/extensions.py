@@ -30,7 +30,7 @@ from scrapy.exceptions import NotConfigured
 from newsbot.outputs import is_stream
 from newsbot.state import EmittedStore, state_of
 from newsbot.statskeys import per_site, totals
-from newsbot.urls import host_of
+from newsbot.urls import site_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -182,16 +182,17 @@ class RunSummary:
     def request_scheduled(self, request: Request, spider: Any) -> None:
         """Count a page request (not robots.txt, feeds or sitemaps) as discovered."""
         if getattr(request.callback, "__name__", "") in ("parse", "parse_page"):
-            self.stats.inc_value(f"newsbot/site/{host_of(request.url)}/discovered")
+            self.stats.inc_value(f"newsbot/site/{request.meta.get('newsbot_site') or site_of(request.url)}/discovered")
 
     def request_dropped(self, request: Request, spider: Any) -> None:
         """A scheduled request was a duplicate (or otherwise refused): not a new page."""
         if getattr(request.callback, "__name__", "") in ("parse", "parse_page"):
-            self.stats.inc_value(f"newsbot/site/{host_of(request.url)}/discovered", -1)
+            site = request.meta.get("newsbot_site") or site_of(request.url)
+            self.stats.inc_value(f"newsbot/site/{site}/discovered", -1)
 
     def response_received(self, response: Response, request: Request, spider: Any) -> None:
         """Count the fetch and redraw the progress line (at most once a second)."""
-        self.stats.inc_value(f"newsbot/site/{host_of(request.url)}/fetched")
+        self.stats.inc_value(f"newsbot/site/{request.meta.get('newsbot_site') or site_of(request.url)}/fetched")
         if self.progress and time.monotonic() - self._last_draw > 1.0:
             self._last_draw = time.monotonic()
             errors = sum(

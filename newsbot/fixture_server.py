@@ -33,8 +33,9 @@ _TEXT_TYPES = {
 
 
 def default_fixture_root() -> Path:
-    """Return the folder of the bundled fixture site (``fixtures/site`` of the checkout)."""
-    return Path(__file__).resolve().parent.parent / "fixtures" / "site"
+    """Return the folder of the bundled fixture site: ``newsbot/demo_site``, package data of
+    the installed package (in a checkout, a symlink to ``fixtures/site``)."""
+    return Path(__file__).resolve().parent / "demo_site"
 
 
 class _QuietServer(ThreadingHTTPServer):

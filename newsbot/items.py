@@ -55,6 +55,9 @@ class PageItem:
     # extraction pool sends these bytes, a copy, instead of encoding ``html`` again
     utf8: bytes = b""
     fetched_at: str = ""
+    # the configured site the page was crawled for (request meta ``newsbot_site``): stats and
+    # per-site options follow it, not the host of the page's canonical URL
+    site: str = ""
     # a page read from a web archive: {"file", "offset", "record_id"} (newsbot.spiders.warc)
     warc: dict[str, Any] | None = None
 
@@ -93,6 +96,8 @@ class Article:
     # not a record field: the body's SimHash (newsbot.identity.body_fingerprint), computed by
     # the extraction worker so the crawling process need not (0: not computed)
     fingerprint: int = 0
+    # not a record field: the site crawled (PageItem.site); empty: the URL's own site
+    site: str = ""
     # where the page is in its web archive (``newsbot warc``): file, record offset, record id
     warc: dict[str, Any] | None = None
 

@@ -26,7 +26,7 @@ import email.utils
 import logging
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
@@ -48,8 +48,9 @@ from newsbot.errors import (
     failure_reason,
 )
 from newsbot.identity import url_key
+from newsbot.redirects import redirect_target
 from newsbot.state import EmittedStore, state_of
-from newsbot.urls import canonical_request_url, host_of
+from newsbot.urls import canonical_request_url, site_of
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -140,6 +141,9 @@ class RedirectGuardMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.max_times = crawler.settings.getint("REDIRECT_MAX_TIMES")
+        self.refresh = crawler.settings.getbool("METAREFRESH_ENABLED")
+        self.refresh_ignore = crawler.settings.getlist("METAREFRESH_IGNORE_TAGS")
+        self.refresh_delay = crawler.settings.getfloat("METAREFRESH_MAXDELAY")
         self.crawler = crawler
 
     @classmethod
@@ -149,24 +153,26 @@ class RedirectGuardMiddleware:
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         """Return ``response``; raise a :class:`newsbot.errors.FetchRefused` for a redirect
-        that loops, is one too many, or leaves the allowed domains."""
-        if not (300 <= response.status < 400) or b"Location" not in response.headers:
+        (HTTP or meta refresh) that loops, is one too many, or leaves the allowed domains."""
+        kind, target = redirect_target(
+            request, response, self.refresh_ignore, self.refresh_delay if self.refresh else -1.0
+        )
+        if not target:
             return response
-        if request.meta.get("dont_redirect") or response.status in request.meta.get("handle_httpstatus_list", ()):
-            return response
-        location = (response.headers.get(b"Location") or b"").decode("latin-1").strip()
-        target = urljoin(request.url, location)
         chain = [*request.meta.get("redirect_urls", []), request.url]
         seen = {canonical_request_url(u) for u in chain}
         route = " -> ".join([*chain, target])
         if canonical_request_url(target) in seen:
-            raise RedirectLoop(f"redirect loop: {route}")
+            raise RedirectLoop(f"{kind} loop: {route}")
         if len(chain) > self.max_times:
             raise TooManyRedirects(f"more than {self.max_times} redirects (REDIRECT_MAX_TIMES), last to {target}")
         spider = self.crawler.spider
         allowed = getattr(spider, "allowed_domains", None)
         if allowed and target.startswith(("http://", "https://")) and not host_in_domains(target, allowed):
-            raise OffsiteRedirect(f"redirected off the site to {target}; not followed")
+            where = "redirected" if kind == "redirect" else "meta refresh"
+            raise OffsiteRedirect(f"{where} off the site to {target}; not followed")
+        if kind == "meta refresh":
+            logger.debug("meta refresh followed: %s -> %s", request.url, target)
         return response
 
 
@@ -328,7 +334,7 @@ class SeenRequestFilter:
         if key in self.counted:
             return False
         self.counted.add(key)
-        host = host_of(request.url)
+        host = request.meta.get("newsbot_site") or site_of(request.url)
         self.stats.inc_value("newsbot/skipped/seen")
         self.stats.inc_value(f"newsbot/site/{host}/skipped/seen")
         self.stats.inc_value(f"newsbot/site/{host}/found")
@@ -389,7 +395,7 @@ class ConditionalRequests:
         if not self._applies(request):
             return response
         if response.status == 304:
-            host = host_of(request.url)
+            host = request.meta.get("newsbot_site") or site_of(request.url)
             self.stats.inc_value("newsbot/unchanged")
             self.stats.inc_value(f"newsbot/site/{host}/unchanged")
             raise NotModified(f"not modified since the last run: {request.url}")

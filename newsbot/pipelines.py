@@ -33,7 +33,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from newsbot import settings
-from newsbot.identity import NEAR_DUPLICATE_BITS, FingerprintIndex, body_fingerprint, url_key
+from newsbot.identity import NEAR_DUPLICATE_BITS, FingerprintIndex, article_id, body_fingerprint, url_key
 from newsbot.items import NO_RECORD_REASONS, Article, PageItem
 from newsbot.procpool import (
     PoolBroken,
@@ -46,7 +46,7 @@ from newsbot.procpool import (
 )
 from newsbot.schema import record_errors
 from newsbot.state import EmittedStore, state_of
-from newsbot.urls import site_of
+from newsbot.urls import canonical_request_url, site_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -55,6 +55,20 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
+
+
+def _path_key(url: str) -> str:
+    key = url_key(url)
+    slash = key.find("/")
+    return key[slash:] if slash >= 0 else "/"
+
+
+def same_page(canonical: str, own: str) -> bool:
+    """Return True when a page's ``canonical`` URL names the page itself: the same path and
+    query once AMP/print variants, tracking parameters and trailing slashes are set aside
+    (:func:`newsbot.identity.url_key`), on any host: a staging or CDN host whose pages name
+    the public domain as canonical is the same page."""
+    return _path_key(canonical) == _path_key(own)
 
 
 class Dropped(DropItem):
@@ -71,10 +85,10 @@ class _StatsPipeline:
     def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
 
-    def drop(self, reason: str, url: str, detail: str = "") -> Dropped:
-        """Count a drop and return the exception to raise for it."""
+    def drop(self, reason: str, url: str, detail: str = "", site: str = "") -> Dropped:
+        """Count a drop (for ``site``, else the URL's) and return the exception to raise."""
         self.stats.inc_value(f"newsbot/dropped/{reason}")
-        self.stats.inc_value(f"newsbot/site/{site_of(url)}/dropped/{reason}")
+        self.stats.inc_value(f"newsbot/site/{site or site_of(url)}/dropped/{reason}")
         return Dropped(reason, f"{reason}: {url}{' (' + detail + ')' if detail else ''}")
 
 
@@ -178,7 +192,7 @@ class ExtractPipeline(_StatsPipeline):
         if not isinstance(item, PageItem):
             return item
         self.stats.inc_value("newsbot/pages")
-        self.stats.inc_value(f"newsbot/site/{site_of(item.url)}/pages")
+        self.stats.inc_value(f"newsbot/site/{item.site or site_of(item.url)}/pages")
         url = item.final_url or item.url
         if self.function is not None:
             article = self.function(item.html, url, min_words=self.min_words)
@@ -188,30 +202,40 @@ class ExtractPipeline(_StatsPipeline):
                 html = Utf8Text(item.utf8) if item.utf8 else item.html  # the worker gets item.html either way
                 article = await self.pool.run(html, url, min_words=self.min_words)
             except WorkerCrashed as exc:
-                raise self.lost("extract_crash", item.url, str(exc)) from None
+                raise self.lost("extract_crash", item.url, str(exc), item.site) from None
             except WorkerTimeout as exc:
-                raise self.lost("extract_timeout", item.url, str(exc)) from None
+                raise self.lost("extract_timeout", item.url, str(exc), item.site) from None
             except PoolBroken as exc:
-                raise self.broken(item.url, str(exc)) from None
+                raise self.broken(item.url, str(exc), item.site) from None
         article.source_url = item.url
         article.fetched_at = item.fetched_at
+        article.site = item.site or site_of(item.url)
+        own = canonical_request_url(item.final_url or item.url)
+        if article.url and not article.drop_reason and not same_page(article.url, own):
+            # a canonical naming another page (a shared "/index.html", or a different
+            # story) is not this page's identity: the record keeps its own URL, so it
+            # neither merges with nor marks as emitted the page it names
+            logger.info("canonical %s names another page than %s; record kept under its own URL", article.url, own)
+            self.stats.inc_value("newsbot/canonical_ignored")
+            article.url = own
+            article.id = article_id(own)
         article.warc = item.warc
         return article
 
-    def lost(self, kind: str, url: str, reason: str) -> DropItem:
+    def lost(self, kind: str, url: str, reason: str, site: str = "") -> DropItem:
         """Count and log a page lost to its extraction worker; return the exception to raise."""
         self.stats.inc_value(f"newsbot/errors/{kind}")
-        self.stats.inc_value(f"newsbot/site/{site_of(url)}/errors/{kind}")
+        self.stats.inc_value(f"newsbot/site/{site or site_of(url)}/errors/{kind}")
         logger.error("extraction failed: %s: %s; page lost", url, reason)
         # the error line above is the page's one line; the log formatter's "dropped" line
         # is at DEBUG
         return DropItem(f"{kind}: {url}", log_level="DEBUG")
 
-    def broken(self, url: str, reason: str) -> DropItem:
+    def broken(self, url: str, reason: str, site: str = "") -> DropItem:
         """Count a page that no extraction worker can take; the first one logs why and
         closes the crawl. Return the exception to raise."""
         self.stats.inc_value("newsbot/errors/extract_broken")
-        self.stats.inc_value(f"newsbot/site/{site_of(url)}/errors/extract_broken")
+        self.stats.inc_value(f"newsbot/site/{site or site_of(url)}/errors/extract_broken")
         engine = getattr(self.crawler, "engine", None)
         if self._closing is None and engine is not None:
             logger.error("extraction cannot run: %s; closing the crawl", reason)
@@ -242,14 +266,16 @@ class ValidatePipeline(_StatsPipeline):
             crawler.settings.getbool("NEWSBOT_ARTICLES_ONLY", True),
         )
 
-    def age_limit(self, url: str) -> int:
-        """Return the age limit in days for the article's site (0: none)."""
-        options = getattr(getattr(self.crawler, "spider", None), "site_options", {}) or {}
-        return options.get(site_of(url), {}).get("max_age_days") or self.max_age_days
+    def age_limit(self, site: str) -> int:
+        """Return the age limit in days for a site crawled (0: none)."""
+        spider = getattr(self.crawler, "spider", None)
+        options_of = getattr(spider, "options", None)
+        options = options_of(site) if callable(options_of) else {}
+        return options.get("max_age_days") or self.max_age_days
 
     def too_old(self, item: Article) -> bool:
         """Return True when the article was published longer ago than its site's limit."""
-        limit = self.age_limit(item.url)
+        limit = self.age_limit(item.site or site_of(item.url))
         if not limit or not item.published:
             return False
         published = datetime.fromisoformat(item.published)
@@ -261,15 +287,16 @@ class ValidatePipeline(_StatsPipeline):
         """Return ``item`` when it is a valid article record; raise ``DropItem`` otherwise."""
         if not isinstance(item, Article):
             return item
+        site = item.site or site_of(item.url)
         if item.drop_reason and (self.articles_only or item.drop_reason in NO_RECORD_REASONS):
-            raise self.drop(item.drop_reason, item.source_url or item.url)
+            raise self.drop(item.drop_reason, item.source_url or item.url, site=site)
         if self.too_old(item):
-            self.stats.inc_value(f"newsbot/site/{site_of(item.url)}/found")
-            raise self.drop("too_old", item.source_url, f"published {item.published}")
+            self.stats.inc_value(f"newsbot/site/{site}/found")
+            raise self.drop("too_old", item.source_url, f"published {item.published}", site)
         errors = record_errors(item.record())
         if errors:
             logger.error("invalid record for %s: %s", item.source_url, "; ".join(errors))
-            raise self.drop("invalid_record", item.source_url, errors[0])
+            raise self.drop("invalid_record", item.source_url, errors[0], site)
         return item
 
 
@@ -295,15 +322,22 @@ class DedupPipeline(_StatsPipeline):
         """Return ``item`` the first time its story is seen; drop repeats."""
         if not isinstance(item, Article):
             return item
-        site = site_of(item.url)
+        site = item.site or site_of(item.url)
         self.stats.inc_value(f"newsbot/site/{site}/found")
         key = url_key(item.url)
         fingerprint = item.fingerprint or body_fingerprint(item.body)  # the extraction worker's, when pooled
-        if item.id in self.seen_ids:
-            raise self.drop("duplicate", item.source_url, f"same canonical URL as {item.url}")
         twin = self.fingerprints.find(fingerprint)
         if twin is not None:
-            raise self.drop("duplicate", item.source_url, f"same text as {twin}")
+            raise self.drop("duplicate", item.source_url, f"same text as {twin}", site)
+        if item.id in self.seen_ids:
+            # same URL, different text: two pages claiming one identity never merge; this
+            # one is written under the URL it was fetched from
+            own = canonical_request_url(item.source_url or item.url)
+            if article_id(own) in self.seen_ids or url_key(own) == key:
+                raise self.drop("duplicate", item.source_url, f"same canonical URL as {item.url}", site)
+            logger.info("%s has the URL of another record with different text; written as %s", item.url, own)
+            item.url, item.id = own, article_id(own)
+            key = url_key(own)
         aliases = sorted({url_key(u) for u in (item.source_url, item.url) if u} - {key})
         if self.store is not None:
             earlier = (

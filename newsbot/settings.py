@@ -54,6 +54,9 @@ NEWSBOT_FEED_PATHS = ["/feed", "/feed/", "/rss", "/rss.xml", "/feed.xml", "/atom
 NEWSBOT_FOLLOW_DEPTH = 3
 # Most pages fetched per site (0: no limit).
 NEWSBOT_MAX_PAGES = 0
+# A site is marked unreachable, and its other requests dropped, after this many
+# connection failures in a row (3x as many once it has answered); 0: never.
+NEWSBOT_DEAD_SITE_FAILURES = 3
 # Contact URL appended to the User-Agent so site owners can reach the operator.
 NEWSBOT_CONTACT_URL = "https://github.com/newsbot/newsbot"
 
@@ -82,6 +85,18 @@ RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 # also caps decompressed size (gzip/deflate/br bodies and .xml.gz sitemaps).
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+# Response header bounds (newsbot.http11): longest header line, whole header section, and
+# header lines; past any of them the response fails (error headers_too_large) at once.
+NEWSBOT_MAX_HEADER_LINE = 64 * 1024
+NEWSBOT_MAX_HEADER_BYTES = 256 * 1024
+NEWSBOT_MAX_HEADERS = 500
+# Request side: at most this many bytes of cookies are sent (newsbot.cookies); the ones a
+# site set last are left out. Servers refuse a Cookie header past about 8 KB.
+NEWSBOT_MAX_COOKIE_BYTES = 4096
+DOWNLOAD_HANDLERS = {
+    "http": "newsbot.http11.LimitedHTTP11DownloadHandler",
+    "https": "newsbot.http11.LimitedHTTP11DownloadHandler",
+}
 
 # --- Scrapy: pipelines and output ---
 ITEM_PIPELINES = {
@@ -142,12 +157,22 @@ DOWNLOADER_MIDDLEWARES = {
     "newsbot.middlewares.RobotsTxtMiddleware": 100,
     "newsbot.middlewares.RetryAfterMiddleware": 555,
     "newsbot.middlewares.RedirectGuardMiddleware": 610,
+    # sites that refuse connections are dropped after a few failures (newsbot.hostguard)
+    "newsbot.hostguard.HostGuard": 590,
+    # credentials in a given URL become basic auth on its origin (newsbot.credentials)
+    "newsbot.credentials.BasicAuthMiddleware": 450,
+    # the public suffix list is read from the bundled snapshot, never downloaded
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    # the Cookie header is bounded, so a site setting a cookie per page keeps answering
+    "newsbot.cookies.BoundedCookiesMiddleware": 700,
 }
 
 # --- Scrapy: logging and runtime ---
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "newsbot.logformatter.NewsLogFormatter"
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote-control HTTP server (runs code sent to it) stays off unless asked for.
+REMOTE_CONTROL_ENABLED = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # Scrapy's stats collector, without a hook that runs on every stats call (newsbot.stats).
 STATS_CLASS = "newsbot.stats.StatsCollector"

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from w3lib.url import safe_url_string, url_query_cleaner
 
+import newsbot.credentials  # noqa: F401 - masks passwords in URLs in every log line
+
 # Query parameters that only track a click; dropping them leaves the same page.
 TRACKING_PARAMS = (
     "utm_source",
@@ -117,7 +119,20 @@ def host_of(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+@lru_cache(maxsize=4096)
 def site_of(url: str) -> str:
-    """Return the host of ``url`` without a leading ``www.`` (``unknown`` when it has none),
-    the per-site stats key."""
-    return host_of(url) or "unknown"
+    """Return the site of ``url``, the key of per-site stats, options and budgets: its host
+    without a leading ``www.``, with ``:port`` when the port is not the scheme's default
+    (``unknown`` when it has no host). Two sites on one host but different ports are two
+    sites; ``http`` and ``https`` on their default ports are one."""
+    host = host_of(url)
+    if not host:
+        return "unknown"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return host
+    if port is None or (parts.scheme.lower(), port) in (("http", 80), ("https", 443)):
+        return host
+    return f"{host}:{port}"

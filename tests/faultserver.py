@@ -434,8 +434,10 @@ class FaultSite:
         nested = ("<html><body>" + "<div>" * 100_000 + "<article><h1>Deep</h1>"
                   + "".join(f"<p>{s}</p>" for s in sentences("deep")) + "</article>"
                   + "</div>" * 100_000 + "</body></html>").encode()
-        self._fault("100k-level nested HTML", "/faults/nested/", "no crash; dropped with a reason",
-                    lambda h: send(h, 200, nested), drop="any")
+        # flattened before parsing (newsbot.extraction.nesting); a headline and running
+        # paragraphs are a story without any metadata (newsbot.extraction.classify)
+        self._fault("100k-level nested HTML", "/faults/nested/", "no crash; flattened, record written",
+                    lambda h: send(h, 200, nested), good=True, contains=sentences("deep")[5])
         # robots.txt
         forbidden = self._good(main, "/members/story/")
         self._fault("robots.txt disallows articles", "/members/story/",
@@ -476,6 +478,8 @@ class FaultSite:
         self._page(main, "/feed-garbage.xml", b"\x00\x01 this is <not xml at all", "application/rss+xml")
         self._fault("malformed RSS (garbage)", "/feed-garbage.xml", "error bad_feed", error="bad_feed")
 
+        self._build_hostile(main, other)
+
         # the home page links to every page fault and good article (not to sitemap/feed-only ones)
         for fault in self.faults:
             if not fault.url.endswith((".xml", "/robots.txt")):
@@ -484,6 +488,61 @@ class FaultSite:
         feeds = (f'<link rel="alternate" type="application/rss+xml" href="{self.url("/feed-broken.xml")}">'
                  f'<link rel="alternate" type="application/rss+xml" href="{self.url("/feed-garbage.xml")}">')
         main.routes["/"] = lambda h: send(h, 200, _home(links, feeds).encode())
+
+
+    # -- hostile servers and pages that trust too much (issue 16)
+
+    def _endless_headers(self, h: BaseHTTPRequestHandler) -> None:
+        h.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n")
+        block = b"".join(b"X-Filler-%d: %s\r\n" % (i, b"v" * 100) for i in range(500))
+        while not self._stop.is_set():
+            h.wfile.write(block)
+        h.close_connection = True
+
+    def _build_hostile(self, main: _Server, other: _Server) -> None:
+        csp = "default-src 'self'; " + " ".join(f"https://cdn{i}.static.example" for i in range(900))
+        page = article_html("big-csp", "Council publishes a long security policy").encode()
+        self._fault("22 KB header line (CSP)", "/faults/big-csp/", "header accepted, record written",
+                    lambda h: send(h, 200, page, headers={"Content-Security-Policy": csp}), good=True)
+        self._fault("endless header lines", "/faults/endless-headers/",
+                    "fails fast at NEWSBOT_MAX_HEADER_BYTES, error headers_too_large", self._endless_headers,
+                    error="headers_too_large")
+        self._fault("400 (cookie header too large)", "/faults/http-400/", "error http_400 (a failure)",
+                    lambda h: send(h, 400, b"<html><body>Request Header Or Cookie Too Large</body></html>"),
+                    error="http_400")
+        mixed = article_html("mixed-charset", "Café terrace saved after petition",
+                             [*ACCENTED_TEXT, *sentences("mixed-charset")[:4]]).encode()
+        pasted = "<p>Pasted from an old system: Zoë’s café reopened with crème brûlée.</p>".encode("cp1252")
+        mixed = mixed.replace(b"</article>", pasted + b"</article>")
+        self._fault("one cp1252 paragraph in UTF-8", "/faults/mixed-charset/", "repaired per block, record written",
+                    lambda h: send(h, 200, mixed), good=True, contains="Zoë’s café reopened with crème brûlée")
+        head = ('<html lang="en"><head><meta charset="utf-8"><title>{}</title><meta property="og:type" '
+                'content="article"><meta property="article:published_time" content="2025-06-01T09:00:00+00:00">'
+                "</head><body>")
+        empties = (head.format("Empties") + "<div></div>" * 20_000
+                   + f'<div data-x="{"a" * 300_000}"></div>'
+                   + "<main><article><h1>Story after many empty blocks</h1>"
+                   + "".join(f"<p>{s}</p>" for s in sentences("empties")) + "</article></main></body></html>")
+        self._fault("20k empty divs, 300 KB attribute", "/faults/empty-divs/", "record written",
+                    lambda h, b=empties.encode(): send(h, 200, b), good=True)
+        deep = (head.format("Deep story") + "<div>" * 5_000
+                + "<article><h1>Deeply nested story</h1>" + "".join(f"<p>{s}</p>" for s in sentences("deep5k"))
+                + "</article>" + "</div>" * 5_000 + "</body></html>")
+        self._fault("5k-level nesting around the text", "/faults/deep/", "record written",
+                    lambda h, b=deep.encode(): send(h, 200, b), good=True)
+        target = self._good(main, "/news/refreshed-here/")
+        self._fault("meta refresh on site", "/faults/refresh/", "followed, record written",
+                    lambda h: send(h, 200, f'<html><head><meta http-equiv="refresh" content="0; url={target}">'
+                                            f"</head><body>Moved</body></html>".encode()), good=True)
+        away = self._good(other, "/elsewhere/refreshed/")
+        self._fault("meta refresh off site", "/faults/refresh-away/", "not followed, error offsite_redirect",
+                    lambda h: send(h, 200, f'<html><head><meta http-equiv="refresh" content="0;URL=\'{away}\'">'
+                                            f"</head><body>Moved</body></html>".encode()), error="offsite_redirect")
+        for a, b in (("a", "b"), ("b", "a")):
+            main.routes[f"/faults/refresh-loop-{a}/"] = (
+                lambda h, n=b: send(h, 200, f'<html><head><meta http-equiv="refresh" content="1;url=/faults/'
+                                            f'refresh-loop-{n}/"></head><body>Loop</body></html>'.encode()))
+        self._fault("meta refresh loop", "/faults/refresh-loop-a/", "error redirect_loop", error="redirect_loop")
 
 
 def _home(links: list[str], head: str = "") -> str:
@@ -657,3 +716,67 @@ def table(outcomes: list[Outcome]) -> str:
         if n == 0:
             out.append("-+-".join("-" * w for w in widths))
     return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- scenario sites (issue 16)
+
+
+class Scenario:
+    """Small loopback sites built per test (``tests/test_bounds.py`` and friends): each
+    :meth:`server` is one site whose routes the test fills; use as a context manager."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self.servers: list[_Server] = []
+
+    def server(self, host: str = "127.0.0.1") -> _Server:
+        """Return a new site on ``host`` (a free port), started on ``__enter__``."""
+        srv = _Server(host, f"scenario-{len(self.servers)}", self._stop)
+        self.servers.append(srv)
+        return srv
+
+    def __enter__(self) -> Scenario:
+        for srv in self.servers:
+            srv.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for srv in self.servers:
+            srv.httpd.shutdown()
+            srv.httpd.server_close()
+
+    @staticmethod
+    def page(srv: _Server, path: str, body: bytes | str, content_type: str = "text/html; charset=utf-8",
+             status: int = 200, headers: dict[str, str] | None = None) -> str:
+        """Serve ``body`` at ``path`` and return its URL."""
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        srv.routes[path] = lambda h: send(h, status, data, content_type, headers)
+        return srv.origin + path
+
+    @classmethod
+    def article(cls, srv: _Server, path: str, head_extra: str = "", seed: str | None = None) -> str:
+        """Serve a plain article at ``path`` (text from ``seed``, default the path) and return its URL."""
+        slug = (seed or path).strip("/").replace("/", "-") or "home"
+        return cls.page(srv, path, article_html(slug, f"Story {slug.replace('-', ' ')}", head_extra=head_extra))
+
+
+def home_page(links: list[str], head: str = "") -> str:
+    """Return a home page linking to ``links``."""
+    return _home(links, head)
+
+
+def urlset(urls: list[str]) -> str:
+    """Return a sitemap listing ``urls``."""
+    return _urlset(urls)
+
+
+def rss(urls: list[str]) -> str:
+    """Return an RSS feed with one item per URL."""
+    items = "".join(f"<item><title>Item {n}</title><link>{u}</link></item>" for n, u in enumerate(urls))
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>{items}</channel></rss>'
+
+
+def closed_port() -> int:
+    """Return a loopback port nothing listens on (connections are refused)."""
+    return _closed_port()

@@ -41,7 +41,7 @@ def test_scrape_mixed_list(tmp_path: Path, fixture_site: FixtureServer, expected
 def test_scrape_all_good_exits_zero_and_writes_stdout(fixture_site: FixtureServer,
                                                       expected_records: list[dict[str, Any]]) -> None:
     urls = [fixture_site.url(r["path"]) for r in expected_records[:2]]
-    proc = run_newsbot("scrape", "-", "-o", "-", stdin="\n".join(urls) + "\n")
+    proc = run_newsbot("scrape", "-", "-o", "-", "-v", stdin="\n".join(urls) + "\n")
     assert proc.returncode == 0, proc.stderr
     records = [json.loads(line) for line in proc.stdout.splitlines()]
     assert sorted(r["source_url"] for r in records) == sorted(urls)
@@ -74,9 +74,9 @@ def test_demo_writes_one_record_per_article(tmp_path: Path, expected_records: li
     records = read_jsonl(tmp_path / "demo-output.jsonl")
     assert len(records) == len(expected_records)
     assert all(record_errors(r) == [] for r in records)
-    assert f"articles written: {len(expected_records)}" in proc.stdout
-    assert "pages fetched:" in proc.stdout and "dropped:" in proc.stdout
-    assert str(tmp_path / "demo-output.jsonl") in proc.stdout
+    assert f"articles written: {len(expected_records)}" in proc.stderr
+    assert "pages fetched:" in proc.stderr and "dropped:" in proc.stderr
+    assert str(tmp_path / "demo-output.jsonl") in proc.stderr
 
 
 def test_scrapy_crawl_commands_work(tmp_path: Path, fixture_site: FixtureServer,

@@ -61,4 +61,4 @@ def test_stats_count_pages_and_sites(site_crawl: CrawlResult, expected_records: 
     pages = site_crawl.stat("newsbot/pages")
     dropped = sum(v for k, v in site_crawl.stats.items() if k.startswith("newsbot/dropped/"))
     assert pages == len(expected_records) + dropped
-    assert any(k.startswith("newsbot/site/127.0.0.1/") for k in site_crawl.stats)
+    assert any(k.startswith("newsbot/site/127.0.0.1:") for k in site_crawl.stats)  # host and port

@@ -22,9 +22,9 @@ STAGES: list[tuple[str, ...]] = [
     ("newsbot.spiders",),
     ("newsbot.pipelines", "newsbot.exporters", "newsbot.feedstorage", "newsbot.logformatter"),
     ("newsbot.middlewares", "newsbot.extensions", "newsbot.addons", "newsbot.state.scheduler",
-     "newsbot.state.spider", "newsbot.fixture_server"),
+     "newsbot.state.spider", "newsbot.fixture_server", "newsbot.hostguard", "newsbot.http11"),
     ("newsbot.config",),
-    ("newsbot.cli", "newsbot.__main__"),
+    ("newsbot.cli", "newsbot.__main__", "newsbot.api"),
 ]
 # The top-level package re-exports the public API (``newsbot.extract_article``) lazily: a
 # facade, not a stage.

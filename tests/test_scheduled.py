@@ -80,7 +80,7 @@ def test_reruns_emit_only_new_articles(site: FixtureServer, tmp_path: Path,
     assert len(outputs(out)) == 1
     stats_file = Path(str(outputs(out)[0]) + ".stats.json")
     summary = json.loads(stats_file.read_text())
-    assert summary["sites"]["127.0.0.1"]["written"] == len(expected_records)
+    assert summary["sites"][site.origin.removeprefix("http://")]["written"] == len(expected_records)
 
     time.sleep(1.1)  # a new %(time)s
     second = run_newsbot(*crawl_cmd(site.origin, state, out))
@@ -251,13 +251,15 @@ def test_sigkill_at_any_moment_then_rerun_gives_every_article_once(
 def test_a_site_that_stops_giving_articles_fails_the_run(tmp_path: Path, site: FixtureServer,
                                                          expected_records: list[dict[str, Any]]) -> None:
     state, out = tmp_path / "state.sqlite", tmp_path / "out"
-    assert run_newsbot(*crawl_cmd(site.origin, state, out)).returncode == 0
+    with FixtureServer() as up:  # a site is its scheme, host and port: the same port serves both runs
+        assert run_newsbot(*crawl_cmd(up.origin, state, out)).returncode == 0
+        port = int(up.origin.rsplit(":", 1)[1])
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "index.html").write_text("<html><body><p>Down for maintenance.</p></body></html>", encoding="utf-8")
     (broken / "404.html").write_text("<html><body>not found</body></html>", encoding="utf-8")
-    with FixtureServer(broken) as down:  # the same host (127.0.0.1), now without articles
+    with FixtureServer(broken, port=port) as down:  # the same site, now without articles
         proc = run_newsbot(*crawl_cmd(down.origin, state, out))
     assert proc.returncode == 1, proc.stderr[-2000:]
-    assert f"site 127.0.0.1 gave {len(expected_records)} articles in its last run and none now" in proc.stderr
+    assert f"site 127.0.0.1:{port} gave {len(expected_records)} articles in its last run and none now" in proc.stderr
     assert "site failed:" in proc.stderr

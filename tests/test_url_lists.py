@@ -58,7 +58,7 @@ def test_scrape_a_hostile_list(tmp_path: Path, fixture_site: FixtureServer,
     listing = tmp_path / "urls.txt"
     listing.write_bytes(b"\n".join(lines) + b"\n")
     out = tmp_path / "out.jsonl"
-    proc = run_newsbot("scrape", str(listing), "-o", str(out), "-s", "NEWSBOT_EXTRACT_WORKERS=0")
+    proc = run_newsbot("scrape", str(listing), "-o", str(out), "-s", "NEWSBOT_EXTRACT_WORKERS=0", "-v")  # -v: INFO lines
     assert proc.returncode == 1, proc.stderr
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert sorted(r["source_url"] for r in records) == sorted(good)

@@ -179,7 +179,8 @@ def lost_page_run(fixture_site: FixtureServer, in_process: CrawlResult, settings
     assert len(expected) == len(in_process.items) - 1
     assert comparable(result) == expected
     assert result.stat(f"newsbot/errors/{kind}") == 1
-    assert result.stat(f"newsbot/site/127.0.0.1/errors/{kind}") == 1
+    site = fixture_site.url("/").split("/")[2]  # host and port
+    assert result.stat(f"newsbot/site/{site}/errors/{kind}") == 1
     errors = [line for line in result.log if line.startswith("ERROR") and "extraction failed" in line]
     assert len(errors) == 1 and marker in errors[0]
     # one line per lost page: the log formatter's "dropped" line honours log_level (DEBUG)
@@ -203,7 +204,7 @@ def test_workers_that_cannot_start_close_the_crawl_with_one_line(fixture_site: F
     assert result.stats["finish_reason"] == "extract_broken"
     assert result.items == []
     assert result.stat("newsbot/errors/extract_broken") >= 1
-    assert result.stat("newsbot/site/127.0.0.1/errors/extract_broken") >= 1
+    assert result.stat(f"newsbot/site/{fixture_site.url('/').split('/')[2]}/errors/extract_broken") >= 1
     errors = [line for line in result.log if line.startswith("ERROR") and "extraction cannot run" in line]
     assert len(errors) == 1 and "die before they are ready" in errors[0]
 

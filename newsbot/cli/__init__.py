@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 
 from newsbot.cli.commands import UsageError
-from newsbot.cli.report import EXIT_USAGE
+from newsbot.cli.options import OptionError, check_conflicts
+from newsbot.cli.report import EXIT_FAILURES, EXIT_USAGE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,10 +21,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        check_conflicts(args)
         return int(args.func(args))
-    except UsageError as exc:
+    except (UsageError, OptionError) as exc:
         print(f"newsbot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        return quiet_broken_pipe()
+
+
+def quiet_broken_pipe() -> int:
+    """End quietly when the reader of standard output went away (``newsbot ... | head``):
+    point stdout at devnull so that the interpreter's final flush does not fail too, and
+    return exit code 1 (Python's documented recipe)."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_FAILURES
 
 
 if __name__ == "__main__":

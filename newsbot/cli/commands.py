@@ -5,7 +5,6 @@ and returns the exit code of :func:`newsbot.cli.report.exit_code`."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import signal
@@ -14,7 +13,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from newsbot.cli.report import EXIT_FAILURES, EXIT_LOCKED, EXIT_OK, exit_code, site_summary_lines, summary_lines
+from newsbot.cli.options import (
+    apply_options,
+    default_state_for_urls,
+    feed_entry,
+    nothing_written_lines,
+    quiet_default,
+)
+from newsbot.cli.report import EXIT_LOCKED, EXIT_OK, exit_code, site_summary_lines, summary_lines
 
 logger = logging.getLogger("newsbot")
 
@@ -28,7 +34,7 @@ def _settings(overrides: list[str], log_level: str | None) -> Any:
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newsbot.settings")
     from scrapy.utils.project import get_project_settings
 
-    return _apply_overrides(get_project_settings(), overrides, log_level)
+    return _apply_overrides(quiet_default(get_project_settings()), overrides, log_level)
 
 
 def _apply_overrides(settings: Any, overrides: list[str], log_level: str | None, config: Any = None) -> Any:
@@ -80,8 +86,15 @@ def check_state(state: str | None) -> None:
         raise UsageError(problem)
 
 
-def run_crawl(spider: str | type, output: str | None, settings: Any, **spider_kwargs: Any) -> dict[str, Any]:
+def run_crawl(
+    spider: str | type,
+    output: str | None,
+    settings: Any,
+    feed_options: dict[str, Any] | None = None,
+    **spider_kwargs: Any,
+) -> dict[str, Any]:
     """Run one crawl (spider name or class) to completion and return its stats.
+    ``feed_options``: the ``FEEDS`` options of ``output`` (:func:`newsbot.cli.options.feed_entry`).
 
     SIGTERM or a first SIGINT stops the crawl through Scrapy's graceful shutdown (no new
     requests, the output delivered and the state committed); a second SIGINT stops the
@@ -103,9 +116,8 @@ def run_crawl(spider: str | type, output: str | None, settings: Any, **spider_kw
             super()._signal_kill(signum, frame)
 
     if output:
-        settings.set(
-            "FEEDS", {feed_uri(output): {"format": "jsonl", "overwrite": True, "encoding": "utf-8"}}, priority="cmdline"
-        )
+        options = feed_options or {"format": "jsonl", "overwrite": output != "-", "encoding": "utf-8"}
+        settings.set("FEEDS", {feed_uri(output): options}, priority="cmdline")
     process = _Process(settings)
     # Scrapy leaves the root logger at NOTSET and filters in its handler, so each debug
     # call of the crawl (a few per page) would build a record only for it to be dropped.
@@ -184,6 +196,7 @@ def _crawl_settings(args: argparse.Namespace, config: Any) -> Any:
         settings.setdict(config.settings, priority="project")
     settings = _apply_overrides(settings, args.set, args.log_level, config)
     settings.set("NEWSBOT_UPDATES", args.updates, priority="cmdline")
+    apply_options(settings, args)
     if args.updates:
         settings.set("FEED_EXPORT_FIELDS", [*settings.getlist("FEED_EXPORT_FIELDS"), "updated"], priority="cmdline")
     return settings
@@ -198,7 +211,6 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     """Crawl whole sites from their home pages (or the sites of a ``sites.toml``),
     incrementally, under the state store's run lock."""
     from newsbot.config import ConfigError, default_state_for, load_config
-    from newsbot.state import default_state_path
     from newsbot.state.sqlite import LockedError, RunLock
 
     config = None
@@ -218,10 +230,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         state = (
             args.state
             or (config.state if config else None)
-            or str(default_state_for(config.path) if config else default_state_path())
+            or str(default_state_for(config.path) if config else default_state_for_urls(args.urls))
         )
 
     settings = _crawl_settings(args, config)
+    output, feed_options = feed_entry(output, args)
     check_output(output)
     check_state(state)
     lock = None
@@ -238,11 +251,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     sites = [site.as_dict() for site in config.sites] if config else []
     homes = list(args.urls) + [u for site in sites for u in site["urls"]]
     try:
-        stats = run_crawl("site", output, settings, urls=args.urls, sites=sites)
+        stats = run_crawl("site", output, settings, feed_options, urls=args.urls, sites=sites)
     finally:
         if lock:
             lock.release()
     _print_crawl_summary(stats)
+    for line in nothing_written_lines(stats, output, state):
+        print(line, file=sys.stderr)
     return exit_code(stats, "crawl", homes)
 
 
@@ -288,6 +303,7 @@ def cmd_crawl_shared(args: argparse.Namespace, config: Any) -> int:
         raise UsageError("with --redis, give site URLs, --seed-only or --worker")
     output = _output(args, config)
     settings = _crawl_settings(args, config)
+    output, feed_options = feed_entry(output, args)
     check_output(output)
     settings.set("NEWSBOT_REDIS_URL", redis_url, priority="cmdline")
     if args.idle_exit is not None:
@@ -296,7 +312,7 @@ def cmd_crawl_shared(args: argparse.Namespace, config: Any) -> int:
         seed(redis_url, args.urls, sites)
     from newsbot.state.spider import RedisSiteSpider
 
-    stats = run_crawl(RedisSiteSpider, output, settings)
+    stats = run_crawl(RedisSiteSpider, output, settings, feed_options)
     _print_crawl_summary(stats)
     return exit_code(stats, "worker")
 
@@ -306,35 +322,16 @@ def cmd_scrape(args: argparse.Namespace) -> int:
     if args.file != "-" and not Path(args.file).is_file():
         raise UsageError(f"URL list {args.file!r}: no such file")
     settings = _settings(args.set, args.log_level)
-    output = args.output or "-"  # without -o, the records go to standard output
+    apply_options(settings, args)
+    # without -o, the records go to standard output
+    output, feed_options = feed_entry(args.output or "-", args)
     check_output(output)
     if not any(o.split("=", 1)[0].strip() == "NEWSBOT_ARTICLES_ONLY" for o in args.set):
         settings.set("NEWSBOT_ARTICLES_ONLY", bool(args.articles_only), priority="cmdline")
-    stats = run_crawl("urls", output, settings, file=args.file)
-    for line in summary_lines(stats, output):
+    stats = run_crawl("urls", output, settings, feed_options, file=args.file)
+    for line in summary_lines(stats, output) + nothing_written_lines(stats, output, None):
         print(line, file=sys.stderr)
     return exit_code(stats, "scrape")
-
-
-def cmd_extract(args: argparse.Namespace) -> int:
-    """Extract one saved page and print its record."""
-    from newsbot.extraction import extract_article
-    from newsbot.items import utc_now_iso
-
-    path = Path(args.page)
-    try:
-        data = sys.stdin.buffer.read() if args.page == "-" else path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"page {args.page!r}: {exc.strerror or exc}") from exc
-    url = args.url or (path.resolve().as_uri() if args.page != "-" else "http://localhost/")
-    article = extract_article(data, url, min_words=args.min_words)
-    article.source_url = url
-    article.fetched_at = utc_now_iso()
-    print(json.dumps(article.record(), ensure_ascii=False, indent=None if args.compact else 2))
-    if article.drop_reason:
-        print(f"not an article: {args.page}: {article.drop_reason}", file=sys.stderr)
-        return EXIT_FAILURES
-    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -345,11 +342,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         server = FixtureServer(args.fixtures)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
-    settings = _settings(["AUTOTHROTTLE_ENABLED=False", *args.set], args.log_level or "WARNING")
-    check_output(args.output)
+    settings = _settings(["AUTOTHROTTLE_ENABLED=False", *args.set], args.log_level)
+    apply_options(settings, args)
+    output, feed_options = feed_entry(args.output, args)
+    check_output(output)
     with server:
         print(f"serving the fixture site at {server.origin}/", file=sys.stderr)
-        stats = run_crawl("site", args.output, settings, urls=[server.url("/")])
-    for line in summary_lines(stats, args.output):
-        print(line)
+        stats = run_crawl("site", output, settings, feed_options, urls=[server.url("/")])
+    for line in summary_lines(stats, output):
+        print(line, file=sys.stderr)
     return exit_code(stats, "demo", [server.url("/")])

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from newsbot import settings
-from newsbot.cli import commands
+from newsbot.cli import commands, options
+from newsbot.cli import extract as extract_command
 from newsbot.cli.report import EXIT_CODES
 
 
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    options.add_version(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(p: argparse.ArgumentParser, output_default: str | None = None) -> None:
@@ -26,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
             "--output",
             default=output_default,
             metavar="FILE",
-            help="JSONL output file ('-' for standard output)"
+            help="output file, replaced atomically when the run ends ('-' for standard output); "
+            "the format follows the extension (.jsonl, .json, .csv, .xml) or --format; "
+            "%%(time)s and %%(name)s in the name become the start time and the spider's name"
             + (f"; default {output_default}" if output_default else ""),
         )
         p.add_argument(
@@ -38,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="override a Scrapy/newsbot setting (repeatable)",
         )
         p.add_argument("-L", "--log-level", help="log level (DEBUG, INFO, WARNING, ERROR)")
+        options.add_output_options(p)
 
     crawl = sub.add_parser(
         "crawl",
@@ -104,7 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     extract.add_argument("page", metavar="PAGE.html", help="saved HTML page ('-' for standard input)")
-    extract.add_argument("--url", help="the page's URL (to resolve links and as its canonical URL)")
+    extract.add_argument(
+        "--url",
+        help="the page's http(s) URL: resolves links, is its source_url and gives its id "
+        "(default: the file's file: URI; required when the page is read from standard input)",
+    )
     extract.add_argument(
         "--min-words",
         type=int,
@@ -112,7 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"shortest body that counts as an article (default {settings.NEWSBOT_MIN_WORDS})",
     )
     extract.add_argument("--compact", action="store_true", help="print the record on one line")
-    extract.set_defaults(func=commands.cmd_extract)
+    extract.add_argument(
+        "--keep",
+        action="store_true",
+        help="print the record of a page that is not an article too (exit code still 1)",
+    )
+    extract.set_defaults(func=extract_command.cmd_extract)
 
     demo = sub.add_parser(
         "demo",

@@ -7,8 +7,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from newsbot.statskeys import per_site
-from newsbot.urls import host_of
+from newsbot.statskeys import BROKEN_LINK_ERRORS, is_lost_page, per_site
+from newsbot.urls import site_of
 
 EXIT_OK = 0
 EXIT_FAILURES = 1
@@ -31,8 +31,6 @@ EXIT_CODES = f"""exit codes (every command):
      before the stop is delivered and recorded (a second SIGINT: nothing more is delivered,
      no temporary file is left)
 """
-# Broken links (404/410) are the site's own; they do not make a site failed.
-BROKEN_LINK_ERRORS = frozenset(("http_404", "http_410"))
 
 logger = logging.getLogger("newsbot")
 
@@ -79,7 +77,11 @@ def site_summary_lines(stats: dict[str, Any]) -> list[str]:
 
 
 def _fetch_failure(site: dict[str, Any]) -> str | None:
-    """Return why a site failed by its fetches (most of them failed), or None."""
+    """Return why a site failed by its fetches (a page answered with an HTTP error other
+    than 404/410, or most fetches failed), or None."""
+    if site.get("lost"):
+        kinds = ", ".join(f"{k}={v}" for k, v in sorted(site.get("errors", {}).items()) if is_lost_page(k))
+        return f"{site['lost']} pages lost to HTTP errors ({kinds})"
     errors = sum(v for k, v in site.get("errors", {}).items() if k not in BROKEN_LINK_ERRORS)
     fetched = site.get("fetched", 0)
     if errors and errors >= fetched / 2:
@@ -98,7 +100,7 @@ def failed_sites(stats: dict[str, Any], homes: list[str] | None) -> list[str]:
     judged = (
         [(host, site) for host, site in sites.items()]
         if homes is None
-        else [(home, sites.get(host_of(home), {})) for home in homes]
+        else [(home, sites.get(site_of(home), {})) for home in homes]
     )
     failed = []
     for name, site in judged:

@@ -10,11 +10,17 @@ from lxml import etree
 from lxml import html as lxml_html
 from trafilatura.utils import load_html
 
+from newsbot.extraction.nesting import SAFE_DEPTH, flatten_nesting
+
 
 def parse_html(html: str | bytes) -> lxml_html.HtmlElement | None:
     """Return the parsed page, or None when nothing usable can be parsed."""
     if not html:
         return None
+    if isinstance(html, bytes) and html.count(b"<") > SAFE_DEPTH:
+        html = html.decode("utf-8", "replace")
+    if isinstance(html, str):
+        html = flatten_nesting(html)  # libxml2 drops everything past 256 levels
     try:
         tree = load_html(html)
     except (ValueError, etree.ParserError, RecursionError):  # pragma: no cover - lxml quirks

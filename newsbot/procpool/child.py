@@ -118,9 +118,10 @@ def _worker_main(
         function = load_function(function_path)
         finish = load_function(finish_path) if finish_path else None
     except BaseException:  # noqa: BLE001 - reported to the parent, which stops the pool
-        results.send(("failed", traceback.format_exc()))
+        _send(results, ("failed", traceback.format_exc()))
         return
-    results.send(("ready", None))
+    if not _send(results, ("ready", None)):
+        return
     while True:
         try:
             task = tasks.recv()
@@ -136,7 +137,18 @@ def _worker_main(
         except Exception as exc:  # noqa: BLE001 - any failure of one task goes back to the caller
             message = ("error", (f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         del task, args, kwargs
+        if not _send(results, message):
+            return
+
+
+def _send(results: Connection, message: tuple[str, Any]) -> bool:
+    """Send ``message`` to the crawling process; return False when it is gone (a run that
+    ended before this worker was ready, e.g. an empty URL list): the worker just ends."""
+    try:
         results.send(message)
+    except (BrokenPipeError, EOFError, ConnectionResetError):
+        return False
+    return True
 
 
 class Utf8Text:

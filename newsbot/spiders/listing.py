@@ -51,9 +51,17 @@ class ListingGate:
 
     # -- dates
 
-    def age_limit(self, host: str) -> int:
+    def site_for(self, url: str, parent: str | None = None) -> str:
+        """Return the site of ``url`` (host and port; defined by the spider)."""
+        raise NotImplementedError
+
+    def options(self, site: str) -> dict[str, Any]:
+        """Return the per-site options of ``site`` (defined by the spider)."""
+        raise NotImplementedError
+
+    def age_limit(self, site: str) -> int:
         """Return the site's ``max_age_days`` (0: none)."""
-        return int(self.site_options.get(host, {}).get("max_age_days") or self.max_age_days)
+        return int(self.options(site).get("max_age_days") or self.max_age_days)
 
     def emitted_at(self, key: str) -> datetime | None:
         """Return when the page of URL key ``key`` was emitted, in an ``--updates`` run with a
@@ -71,16 +79,16 @@ class ListingGate:
             return False
         if not entry.dates:
             return True
-        host = host_of(entry.url)
-        reason = skip_reason(entry.dates, self.age_limit(host), self.emitted_at(key), datetime.now(UTC))
+        site = self.site_for(entry.url)
+        reason = skip_reason(entry.dates, self.age_limit(site), self.emitted_at(key), datetime.now(UTC))
         if reason is None:
             return True
         self.skipped[key] = reason
         stats = self.crawler.stats
         stats.inc_value(f"newsbot/skipped/{reason}")
-        stats.inc_value(f"newsbot/site/{host}/skipped/{reason}")
+        stats.inc_value(f"newsbot/site/{site}/skipped/{reason}")
         if reason == UNCHANGED:
-            stats.inc_value(f"newsbot/site/{host}/found")
+            stats.inc_value(f"newsbot/site/{site}/found")
         logger.debug("not requested (%s, listed %s): %s", reason, max(entry.dates).isoformat(), entry.url)
         return False
 

@@ -14,6 +14,12 @@ obeyed (Scrapy's ``ROBOTSTXT_OBEY``); no request leaves the given sites. Every H
 fetched is yielded as a ``PageItem``: the pipelines decide what is an article. Sitemap and
 feed XML is parsed without entity expansion or network access.
 
+Every request carries its site in ``meta["newsbot_site"]`` (the configured site, by host
+and port: :func:`newsbot.urls.site_of`), which stats, per-site options and the request
+budget follow, whatever host a page's canonical URL names. ``max_pages`` is checked before
+a request is queued (:mod:`newsbot.spiders.budget`), and requests of a site marked
+unreachable are not made (:mod:`newsbot.hostguard`).
+
 Settings read: ``NEWSBOT_FEED_PATHS``, ``NEWSBOT_FOLLOW_DEPTH``, ``NEWSBOT_MAX_PAGES``,
 ``NEWSBOT_MAX_AGE_DAYS``, ``NEWSBOT_UPDATES``, ``ROBOTSTXT_OBEY``.
 """
@@ -30,15 +36,18 @@ from scrapy import Request, signals
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 
+from newsbot.credentials import split_credentials
 from newsbot.discovery.feeds import FEED_TYPES
 from newsbot.discovery.freshness import Listed
 from newsbot.discovery.robots import common_sitemap_urls, robots_sitemaps
 from newsbot.engine import engine_closing, engine_scheduler
 from newsbot.items import PageItem
 from newsbot.spiders.base import NewsSpider, is_html
+from newsbot.spiders.budget import BudgetedRequests, SiteBudget
 from newsbot.spiders.documents import DocumentReader
 from newsbot.spiders.listing import ListingGate
-from newsbot.urls import canonical_request_url, host_of, url_problem
+from newsbot.state import state_of
+from newsbot.urls import canonical_request_url, host_of, site_of, url_problem
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +62,7 @@ def netloc_of(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
 
-class SiteSpider(DocumentReader, ListingGate, NewsSpider):
+class SiteSpider(BudgetedRequests, DocumentReader, ListingGate, NewsSpider):
     """Crawls news sites from their home pages through sitemaps, feeds and links."""
 
     name = "site"
@@ -64,7 +73,7 @@ class SiteSpider(DocumentReader, ListingGate, NewsSpider):
     follow_depth: int
     max_pages: int
     link_extractor: LinkExtractor
-    pages_per_site: dict[str, int]
+    budget: SiteBudget
     robots_waiting: set[str]
 
     def __init__(
@@ -77,14 +86,14 @@ class SiteSpider(DocumentReader, ListingGate, NewsSpider):
     ) -> None:
         super().__init__(*args, **kwargs)
         homes = list(urls or []) + [u.strip() for u in (url or "").split(",") if u.strip()]
-        # per-site options of a sites.toml (newsbot.config.SiteConfig.as_dict()), by host
+        # per-site options of a sites.toml (newsbot.config.SiteConfig.as_dict()), by site
         self.site_options: dict[str, dict[str, Any]] = {}
         for site in sites or []:
             homes.extend(site["urls"])
             for home in site["urls"]:
-                self.site_options[host_of(home)] = site
+                self.site_options[site_of(split_credentials(home))] = site
         self.homes: list[str] = []
-        for home in homes:
+        for home in [split_credentials(h) for h in homes]:
             problem = url_problem(home)
             if problem:
                 raise ValueError(f"site URL {home!r}: {problem}")
@@ -92,6 +101,8 @@ class SiteSpider(DocumentReader, ListingGate, NewsSpider):
         if not self.homes:
             raise ValueError("the site spider needs at least one home URL (-a url=https://...)")
         self.hosts = {host_of(h) for h in self.homes}
+        # the configured sites, by host and port (the key of stats, options and budgets)
+        self.sites = {site_of(h) for h in self.homes}
         self.allowed_domains = sorted(self.hosts)
 
     @classmethod
@@ -104,10 +115,17 @@ class SiteSpider(DocumentReader, ListingGate, NewsSpider):
         spider.max_pages = settings.getint("NEWSBOT_MAX_PAGES")
         # hosts are checked by allowed_page (LinkExtractor.allow_domains ignores ports)
         spider.link_extractor = LinkExtractor(unique=True)
-        spider.pages_per_site = {}
         spider.robots_waiting = set()  # netlocs whose robots.txt is not read yet
         spider.setup_gate(crawler)
         crawler.signals.connect(spider.on_robots, signal=signals.robots_parsed)
+        store = state_of(crawler)
+        seen = None
+        if store is not None and not settings.getbool("NEWSBOT_UPDATES"):
+
+            def seen(key: str) -> bool:
+                return store.lookup_key(key) is not None
+
+        spider.budget = SiteBudget(crawler, spider.max_pages_of, seen)
         return spider
 
     # -- start
@@ -125,43 +143,58 @@ class SiteSpider(DocumentReader, ListingGate, NewsSpider):
         it, the home page, feed probes and the site's configured feeds and sitemaps."""
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(home))
         host = host_of(home)
+        site = site_of(home)
         self.crawler.stats.inc_value("newsbot/sites")
         if netloc_of(home) not in self.robots_waiting:
             self.robots_waiting.add(netloc_of(home))
             self.opened(host)
             if not self.settings.getbool("ROBOTSTXT_OBEY"):
-                yield Request(
+                yield Request(  # robots.txt is not counted against the budget
                     urljoin(origin, "/robots.txt"),
                     callback=self.parse_robots,
                     errback=self.on_robots_error,
-                    meta={"probe": True, "dont_obey_robotstxt": True},
+                    meta={"probe": True, "dont_obey_robotstxt": True, "newsbot_site": site},
                     priority=10,
                 )
-        yield Request(home, callback=self.parse_page, errback=self.on_page_error, meta={"depth_links": 0}, priority=5)
+        page = self.request(
+            home, self.parse_page, site, errback=self.on_page_error, meta={"depth_links": 0}, priority=5
+        )
+        if page is not None:
+            yield page
         for path in self.feed_paths:
-            yield from self.discovery(urljoin(origin, path), self.parse_feed, probe=True)
-        options = self.site_options.get(host, {})
+            yield from self.discovery(urljoin(origin, path), self.parse_feed, site=site, probe=True)
+        options = self.options(site)
         for feed in options.get("feeds", []):
-            yield from self.discovery(feed, self.parse_feed)
+            yield from self.discovery(feed, self.parse_feed, site=site)
         for sitemap in options.get("sitemaps", []):
-            yield from self.discovery(sitemap, self.parse_sitemap)
+            yield from self.discovery(sitemap, self.parse_sitemap, site=site)
 
     def discovery(
-        self, url: str, callback: Any, *, probe: bool = False, meta: dict[str, Any] | None = None
+        self,
+        url: str,
+        callback: Any,
+        *,
+        site: str | None = None,
+        probe: bool = False,
+        meta: dict[str, Any] | None = None,
     ) -> Iterator[Request]:
-        """Yield the request of a sitemap or feed, the first time it is named; its site's
-        links wait until it is read (:mod:`newsbot.spiders.listing`)."""
+        """Yield the request of a sitemap or feed, the first time it is named and while its
+        site's budget lasts; its site's links wait until it is read
+        (:mod:`newsbot.spiders.listing`)."""
         if not self.on_site(url) or not self.first_discovery(url):
             return
-        self.opened(host_of(url))
-        yield Request(
+        request = self.request(
             url,
-            callback=callback,
+            callback,
+            self.site_for(url, site),
             errback=self.on_discovery_error,
             meta={"probe": probe, "sitemap_depth": 0, **(meta or {})},
             priority=8,
             dont_filter=True,  # repeats are dropped by first_discovery; each one must report back
         )
+        if request is not None:
+            self.opened(host_of(url))
+            yield request
 
     def on_discovery_error(self, failure: Any) -> None:
         """Errback of sitemaps and feeds: report the failure, then release the links that
@@ -222,6 +255,7 @@ class SiteSpider(DocumentReader, ListingGate, NewsSpider):
         once: memory stays flat however large the site.
         """
         host = host_of(response.url)
+        site = response.meta.get("newsbot_site") or self.site_for(response.url)
         locs: list[Listed] = []
         try:
             for request in self.read_sitemap_response(response, locs):
@@ -235,7 +269,12 @@ class SiteSpider(DocumentReader, ListingGate, NewsSpider):
             yield request
         held = len(response.body)
         for n, url in enumerate(pages):
-            yield self.page_request(url, depth_links=self.follow_depth)
+            page = self.page_request(url, depth_links=self.follow_depth, site=site)
+            if page is None:
+                if self.budget.spent_out(site):
+                    return
+                continue
+            yield page
             if n % 50 == 49 and not await self.queue_room(held):
                 return
 
@@ -286,16 +325,24 @@ class SiteSpider(DocumentReader, ListingGate, NewsSpider):
         finally:
             released = self.settled(host_of(response.url))
         yield from released
+        site = response.meta.get("newsbot_site") or self.site_for(response.url)
         for url in pages:
-            yield self.page_request(url, depth_links=self.follow_depth)
+            page = self.page_request(url, depth_links=self.follow_depth, site=site)
+            if page is None:
+                if self.budget.spent_out(site):
+                    return
+                continue
+            yield page
 
     # -- pages
 
-    def page_request(self, url: str, depth_links: int) -> Request:
-        """Return the request for a candidate page found at ``depth_links`` links from home."""
-        return Request(
+    def page_request(self, url: str, depth_links: int, site: str | None = None) -> Request | None:
+        """Return the request for a candidate page found at ``depth_links`` links from home
+        (None when its site's budget is spent); ``site`` is the site whose page led to it."""
+        return self.request(
             canonical_request_url(url),
-            callback=self.parse_page,
+            self.parse_page,
+            self.site_for(url, site),
             errback=self.on_page_error,
             meta={"depth_links": depth_links, "source_url": url},
         )
@@ -311,22 +358,23 @@ class SiteSpider(DocumentReader, ListingGate, NewsSpider):
         if not is_html(response) or not isinstance(response, TextResponse):
             yield from self.page_item(response)
             return
-        site = host_of(response.url)
-        count = self.pages_per_site.get(site, 0) + 1
-        self.pages_per_site[site] = count
-        max_pages = self.site_options.get(site, {}).get("max_pages") or self.max_pages
-        if max_pages and count > max_pages:
-            self.crawler.stats.inc_value("newsbot/skipped/max_pages")
-            return
+        site = response.meta.get("newsbot_site") or self.site_for(response.url)
         self.robots_fallback(response.url)
         depth = response.meta.get("depth_links", 0)
         if depth == 0:
             for href in response.xpath('//link[@rel="alternate"][@href]'):
                 if (href.attrib.get("type") or "").lower() in FEED_TYPES:
-                    yield from self.discovery(response.urljoin(href.attrib["href"]), self.parse_feed)
-        if depth < self.follow_depth:
+                    yield from self.discovery(response.urljoin(href.attrib["href"]), self.parse_feed, site=site)
+        if depth < self.follow_depth and not self.budget.spent_out(site):
             for link in self.link_extractor.extract_links(response):
-                if self.allowed_page(link.url) and (request := self.hold(self.page_request(link.url, depth + 1))):
+                if not self.allowed_page(link.url):
+                    continue
+                page = self.page_request(link.url, depth + 1, site=site)
+                if page is None:
+                    if self.budget.spent_out(site):
+                        break
+                    continue
+                if request := self.hold(page):
                     yield request
         yield from self.page_item(response)
 
@@ -351,5 +399,5 @@ class SiteSpider(DocumentReader, ListingGate, NewsSpider):
         path prefixes (if it has any)."""
         if not self.on_site(url):
             return False
-        allow = self.site_options.get(host_of(url), {}).get("allow")
+        allow = self.options(self.site_for(url)).get("allow")
         return not allow or urlsplit(url).path.startswith(tuple(allow))

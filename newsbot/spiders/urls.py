@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from scrapy import Request
 from scrapy.http import Response
 
+from newsbot.credentials import split_credentials
 from newsbot.items import PageItem
 from newsbot.spiders.base import NewsSpider
 from newsbot.urls import canonical_request_url, url_problem
@@ -69,6 +70,7 @@ class UrlsSpider(NewsSpider):
                     logger.error("%s:%d: %s: %r", label, lineno, problem, line[:200])
                     self.crawler.stats.inc_value("newsbot/errors/bad_url")
                     continue
+                line = split_credentials(line)  # used as basic auth on its origin, never shown
                 request_url = canonical_request_url(line)
                 if request_url in first_line:
                     logger.info(

@@ -17,7 +17,7 @@ from scrapy import Request
 from newsbot.spiders.base import NewsSpider
 from newsbot.spiders.site import SiteSpider
 from newsbot.state.redis import SEEDS, SITES, WorkerSession, seeding_key, session_of, text
-from newsbot.urls import host_of
+from newsbot.urls import host_of, site_of
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class RedisSiteSpider(SiteSpider):
         self.site_options: dict[str, dict[str, Any]] = {}
         self.homes: list[str] = []
         self.hosts: set[str] = set()
+        self.sites: set[str] = set()
         self.allowed_domains: list[str] = []
         self.worker = ""
 
@@ -57,6 +58,7 @@ class RedisSiteSpider(SiteSpider):
                 self.hosts.add(host)
                 self.site_options[host] = options
                 self.homes.extend(options.get("urls", []))
+                self.sites.update(site_of(u) for u in options.get("urls", []))
         self.allowed_domains = sorted(self.hosts)
 
     def know_host(self, url: str) -> None:
