@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from newsbot.cli.commands import UsageError, _apply_overrides, _settings, check_output, check_state, run_crawl
+from newsbot.cli.options import apply_options, feed_entry, quiet_default
 from newsbot.cli.report import EXIT_CODES, EXIT_FAILURES, EXIT_LOCKED, EXIT_OK, exit_code, summary_lines
 
 HELP = "read web archives (WARC/ARC files, CC-NEWS) into the same clean records"
@@ -110,11 +111,13 @@ def cmd_warc(args: argparse.Namespace) -> int:
         raise UsageError("--state/--no-state: a shared run (--redis) keeps emissions and checkpoints in Redis")
     _check_dates(args)
     sources = expand_sources(args)
-    settings = _apply_overrides(_settings([], None), args.set, args.log_level)
+    settings = _apply_overrides(quiet_default(_settings([], None)), args.set, args.log_level)
+    apply_options(settings, args)
     settings.set("FEED_EXPORT_FIELDS", [*settings.getlist("FEED_EXPORT_FIELDS"), "warc"], priority="cmdline")
     if args.max_age_days is not None:
         settings.set("NEWSBOT_MAX_AGE_DAYS", args.max_age_days, priority="cmdline")
-    check_output(args.output)
+    output, feed_options = feed_entry(args.output, args)
+    check_output(output)
     lock = None
     if args.redis:
         try:
@@ -140,12 +143,12 @@ def cmd_warc(args: argparse.Namespace) -> int:
         settings.set("NEWSBOT_LOCK_HELD", True, priority="cmdline")
     try:
         stats = run_crawl(
-            "warc", args.output, settings, sources=sources, sites=args.site, since=args.since, until=args.until
+            "warc", output, settings, feed_options, sources=sources, sites=args.site, since=args.since, until=args.until
         )
     finally:
         if lock:
             lock.release()
-    for line in summary_lines(stats, args.output) + warc_summary_lines(stats):
+    for line in summary_lines(stats, output) + warc_summary_lines(stats):
         print(line, file=sys.stderr)
     return warc_exit_code(stats)
 
