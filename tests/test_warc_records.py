@@ -212,3 +212,21 @@ def test_paths_files_join_lines_to_the_base_url(tmp_path: Path, archive_server: 
         str(tmp_path / "crawl/a.warc.gz"), str(tmp_path / "crawl/b.warc.gz")]
     assert [line for _, line in paths_lines(f"{archive_server}/warc.paths.gz", None)] == [
         f"{archive_server}/crawl/a.warc.gz", f"{archive_server}/crawl/b.warc.gz"]
+
+
+def test_checkpoints_are_recorded_on_commit_only_and_never_for_standard_input(tmp_path: Path) -> None:
+    from newsbot.warc.progress import LocalWork
+
+    state = tmp_path / "state.sqlite"
+    work = LocalWork(["/a.warc.gz", "/b.warc.gz", "-"], state)
+    assert list(work.claim()) == [("/a.warc.gz", 0), ("/b.warc.gz", 0), ("-", 0)]
+    for source, offset, done in (("/a.warc.gz", 900, True), ("/b.warc.gz", 300, False), ("-", 50, True)):
+        work.stage(source, offset, done)
+    assert LocalWork(["/a.warc.gz"], state).checkpoint("/a.warc.gz") == (0, False)  # not committed yet
+    assert work.commit() == 2
+    work.close()
+    again = LocalWork(["/a.warc.gz", "/b.warc.gz", "-"], state)
+    assert list(again.claim()) == [("/b.warc.gz", 300), ("-", 0)]
+    assert again.skipped_done == ["/a.warc.gz"] and again.resumed == {"/b.warc.gz": 300}
+    again.abandon()
+    assert again.commit() == 0

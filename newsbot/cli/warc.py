@@ -98,6 +98,7 @@ def _check_dates(args: argparse.Namespace) -> None:
 
 def cmd_warc(args: argparse.Namespace) -> int:
     """Read the archives and write their articles; return the exit code."""
+    from newsbot.items import OPTIONAL_RECORD_FIELDS
     from newsbot.state import default_state_path
     from newsbot.state.sqlite import LockedError, RunLock
 
@@ -113,7 +114,8 @@ def cmd_warc(args: argparse.Namespace) -> int:
     sources = expand_sources(args)
     settings = _apply_overrides(quiet_default(_settings([], None)), args.set, args.log_level)
     apply_options(settings, args)
-    settings.set("FEED_EXPORT_FIELDS", [*settings.getlist("FEED_EXPORT_FIELDS"), "warc"], priority="cmdline")
+    fields = [*settings.getlist("FEED_EXPORT_FIELDS"), *OPTIONAL_RECORD_FIELDS]  # the record's "warc" too
+    settings.set("FEED_EXPORT_FIELDS", fields, priority="cmdline")
     if args.max_age_days is not None:
         settings.set("NEWSBOT_MAX_AGE_DAYS", args.max_age_days, priority="cmdline")
     output, feed_options = feed_entry(args.output, args)

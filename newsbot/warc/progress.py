@@ -74,7 +74,7 @@ class LocalWork:
     def claim(self) -> Iterator[tuple[str, int]]:
         """Yield each archive not finished yet, with the offset to start at."""
         for source in self.sources:
-            offset, done = self.checkpoint(source)
+            offset, done = self.checkpoint(source) if source != "-" else (0, False)  # stdin: new each time
             if done:
                 self.skipped_done.append(source)
                 continue
@@ -83,8 +83,9 @@ class LocalWork:
             yield source, offset
 
     def stage(self, source: str, offset: int, done: bool) -> None:
-        """Remember where ``source`` was left."""
-        self._staged[source] = (offset, done)
+        """Remember where ``source`` was left (standard input is never remembered)."""
+        if source != "-":
+            self._staged[source] = (offset, done)
 
     def commit(self) -> int:
         """Record the staged checkpoints in one transaction; return how many."""
