@@ -17,10 +17,11 @@ real ~150 KB news pages), one gzip member a record, with warcio's writer, and me
     extraction per second of wall time (start-up included), and the peak resident memory
     of the process and its extraction workers (sampled from /proc); then c/a (target
     >= 1.6 on 2 cores, as for the crawl);
-(r) resume, on the first ``--resume-pages`` pages: for each of three moments (20 %, 50 %,
-    90 % of a clean run's time), a run with a state store stopped by SIGTERM at 30 %
-    (its output delivered, its checkpoint recorded), a second run that resumes and is
-    SIGKILLed at that moment (its output never delivered), and a third run to the end;
+(r) resume, on the first ``--resume-pages`` pages: a run with a state store stopped by
+    SIGTERM at 30 % of a clean run's time (its output delivered, its checkpoint recorded),
+    a second run that resumes and is SIGKILLed at one of three moments (20 %, 50 %, 90 %
+    of the time the 70 % left should take; its output never delivered), and a third run
+    to the end;
     the delivered outputs must hold every article of a clean run exactly once, and the
     third run must say it resumed.
 """
@@ -118,9 +119,10 @@ def measure_extraction(path: Path, sample: int) -> tuple[int, float]:
 
 
 def run_newsbot(args: list[str], stop: tuple[int, float] | None = None,
-                sample_every: float = 0.2) -> tuple[int, float, str, int]:
+                sample_every: float = 0.2) -> tuple[int, float, str, int, list[int]]:
     """Run ``newsbot warc ARGS``; with ``stop=(signal, seconds)`` send that signal after that
-    long. Return (exit code, seconds, stderr, peak RSS kB of the process tree)."""
+    long. Return (exit code, seconds, stderr, peak RSS kB of the process tree, RSS kB of the
+    process itself at 25, 50, 75 and 100 % of the run)."""
     started = time.monotonic()
     proc = subprocess.Popen([str(NEWSBOT), "warc", *args, "-L", "INFO"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
@@ -133,7 +135,9 @@ def run_newsbot(args: list[str], stop: tuple[int, float] | None = None,
             proc.send_signal(stop[0])
     _, stderr = proc.communicate(timeout=3600)
     sampler.stop()
-    return proc.returncode, time.monotonic() - started, stderr, sampler.peak_kb
+    series = [parent for parent, _ in sampler.series] or [0]
+    quarters = [series[min(len(series) - 1, len(series) * q // 4)] for q in (1, 2, 3, 4)]
+    return proc.returncode, time.monotonic() - started, stderr, sampler.peak_kb, quarters
 
 
 def ids_of(*paths: Path) -> Counter[str]:
@@ -150,7 +154,7 @@ def resume_test(archive: Path, folder: Path) -> bool:
     """Run the resume test (see the module docstring); print one line per moment; return
     True when every moment gave every article exactly once."""
     clean = folder / "clean.jsonl"
-    code, seconds, _, _ = run_newsbot([str(archive), "--no-state", "-o", str(clean)])
+    code, seconds, *_ = run_newsbot([str(archive), "--no-state", "-o", str(clean)])
     expected = set(ids_of(clean))
     print(f"(r) clean run: {len(expected)} articles in {seconds:.1f} s (exit {code})")
     ok = True
@@ -161,7 +165,8 @@ def resume_test(archive: Path, folder: Path) -> bool:
             old.unlink()
         base = [str(archive), "--state", str(run / "state.sqlite")]
         first = run_newsbot([*base, "-o", str(run / "1.jsonl")], stop=(signal.SIGTERM, 0.3 * seconds))
-        second = run_newsbot([*base, "-o", str(run / "2.jsonl")], stop=(signal.SIGKILL, fraction * seconds))
+        # the second run has the 70 % left to read: killed at that share of it
+        second = run_newsbot([*base, "-o", str(run / "2.jsonl")], stop=(signal.SIGKILL, fraction * 0.7 * seconds))
         third = run_newsbot([*base, "-o", str(run / "3.jsonl")])
         ids = ids_of(run / "1.jsonl", run / "2.jsonl", run / "3.jsonl")
         lost, twice = len(expected - set(ids)), sum(n - 1 for n in ids.values() if n > 1)
@@ -169,7 +174,7 @@ def resume_test(archive: Path, folder: Path) -> bool:
         good = first[0] == 143 and second[0] == -signal.SIGKILL and third[0] == 0 and not lost and not twice
         ok = ok and good and resumed is not None
         print(f"(r) SIGTERM at 30 %: exit {first[0]}, {len(ids_of(run / '1.jsonl'))} articles delivered; "
-              f"SIGKILL at {fraction:.0%}: exit {second[0]}, delivered {(run / '2.jsonl').exists()}; "
+              f"SIGKILL at {fraction:.0%} of the rest: exit {second[0]}, delivered {(run / '2.jsonl').exists()}; "
               f"rerun: exit {third[0]}, resumed at offset {resumed[1] if resumed else 'NONE'}, "
               f"{len(ids_of(run / '3.jsonl'))} articles; every article exactly once: "
               f"{'yes' if good else f'NO ({lost} lost, {twice} twice)'}")
@@ -185,12 +190,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume-pages", type=int, default=1000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/newsbot-bench-warc"))
     parser.add_argument("--skip-resume", action="store_true")
+    parser.add_argument("--resume-only", action="store_true", help="only (r)")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     archive = args.workdir / f"synthetic-{args.pages}-{args.seed}.warc.gz"
     size = write_archive(archive, args.pages, args.seed)
     print(f"archive: {archive} ({args.pages} pages, {size / 1e6:.1f} MB gzipped); {os.cpu_count()} cores")
 
+    if args.resume_only:
+        small = args.workdir / f"synthetic-{args.resume_pages}-{args.seed}.warc.gz"
+        write_archive(small, args.resume_pages, args.seed)
+        return 0 if resume_test(small, args.workdir) else 1
     count, seconds = read_warcio(archive)
     print(f"(l) warcio:   {count} records in {seconds:.2f} s: {count / seconds:.0f} records/s")
     fast = read_fastwarc(archive)
@@ -205,12 +215,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(a) extract_article, one process: {pages} pages in {seconds:.1f} s: {single:.1f} pages/s")
 
     out = args.workdir / "out.jsonl"
-    code, seconds, stderr, peak_kb = run_newsbot([str(archive), "--no-state", "-o", str(out)])
+    code, seconds, stderr, peak_kb, quarters = run_newsbot([str(archive), "--no-state", "-o", str(out)])
     found = re.search(r"pages fetched: (\d+)", stderr)
     extracted = int(found[1]) if found else 0
     rate = extracted / seconds
     print(f"(c) newsbot warc: exit {code}, {extracted} pages, {len(ids_of(out))} articles in {seconds:.1f} s: "
-          f"{rate:.1f} pages/s; peak RSS of the process and its workers {peak_kb / 1024:.0f} MB")
+          f"{rate:.1f} pages/s; peak RSS of the process and its workers {peak_kb / 1024:.0f} MB; "
+          f"RSS of the process at 25/50/75/100 % of the run: {'/'.join(f'{q / 1024:.0f}' for q in quarters)} MB")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} (the machine has {os.cpu_count()} cores)")
     print(f"c/a = {rate / single:.2f} (target >= 1.6 on 2 cores)")
 
     if args.skip_resume:
