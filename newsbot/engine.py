@@ -47,3 +47,13 @@ def hurry_download_slot(engine: Any, request: Any) -> None:
     slot = slots.get(downloader.get_slot_key(request))
     if slot is not None and hasattr(slot, "delay"):
         slot.delay = 0.0
+
+
+def recheck_closing(engine: Any) -> None:
+    """Let a closing engine finish once the last item a spider's ``start()`` yielded has left
+    the pipelines: Scrapy checks whether its scraper became idle only when a response is
+    done, so a close that began while such items were in the pipelines would wait forever."""
+    scraper = getattr(engine, "scraper", None)
+    slot = getattr(scraper, "slot", None)
+    if slot is not None and slot.closing is not None:
+        scraper._check_if_closing()  # type: ignore[union-attr]

@@ -32,6 +32,11 @@ RECORD_FIELDS: tuple[str, ...] = (
     "paywalled",
 )
 
+# Record fields written only by some commands, each added to FEED_EXPORT_FIELDS by the
+# command that fills it and checked by the schema when present: ``warc`` (``newsbot warc``:
+# where the page is in its archive). Not required, so crawled records stay as they are.
+OPTIONAL_RECORD_FIELDS: tuple[str, ...] = ("warc",)
+
 # Drop reasons that leave no record to write, whatever the command (``scrape`` writes
 # listings and other pages too, but not a page without text or headline).
 NO_RECORD_REASONS = frozenset(("unparsable", "no_text", "no_title"))
@@ -53,6 +58,8 @@ class PageItem:
     # the configured site the page was crawled for (request meta ``newsbot_site``): stats and
     # per-site options follow it, not the host of the page's canonical URL
     site: str = ""
+    # a page read from a web archive: {"file", "offset", "record_id"} (newsbot.spiders.warc)
+    warc: dict[str, Any] | None = None
 
 
 @dataclass
@@ -91,13 +98,19 @@ class Article:
     fingerprint: int = 0
     # not a record field: the site crawled (PageItem.site); empty: the URL's own site
     site: str = ""
+    # where the page is in its web archive (``newsbot warc``): file, record offset, record id
+    warc: dict[str, Any] | None = None
 
     def record(self) -> dict[str, Any]:
-        """Return the record fields (no ``drop_reason``) as a plain dict, in schema order."""
+        """Return the record fields (no ``drop_reason``) as a plain dict, in schema order,
+        followed by the optional fields that are set (``warc``)."""
         # not dataclasses.asdict: it deep-copies field by field, slower than the check it feeds
-        return {
+        record = {
             name: list(value) if isinstance(value := getattr(self, name), list) else value for name in RECORD_FIELDS
         }
+        if self.warc is not None:
+            record["warc"] = dict(self.warc)
+        return record
 
 
 def utc_now_iso() -> str:

@@ -219,6 +219,7 @@ class ExtractPipeline(_StatsPipeline):
             self.stats.inc_value("newsbot/canonical_ignored")
             article.url = own
             article.id = article_id(own)
+        article.warc = item.warc
         return article
 
     def lost(self, kind: str, url: str, reason: str, site: str = "") -> DropItem:

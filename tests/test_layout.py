@@ -18,7 +18,7 @@ STAGES: list[tuple[str, ...]] = [
      "newsbot.schema", "newsbot.statskeys", "newsbot.engine", "newsbot.outputs", "newsbot.settingscheck"),
     ("newsbot.extraction", "newsbot.discovery"),
     ("newsbot.state", "newsbot.state.sqlite", "newsbot.state.redis", "newsbot.state.redis_store",
-     "newsbot.errors", "newsbot.stats"),
+     "newsbot.errors", "newsbot.stats", "newsbot.warc"),
     ("newsbot.spiders",),
     ("newsbot.pipelines", "newsbot.exporters", "newsbot.feedstorage", "newsbot.logformatter"),
     ("newsbot.middlewares", "newsbot.extensions", "newsbot.addons", "newsbot.state.scheduler",

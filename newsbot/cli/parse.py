@@ -137,4 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(demo, output_default="demo-output.jsonl")
     demo.add_argument("--fixtures", type=Path, default=None, help="fixture site folder (default: bundled)")
     demo.set_defaults(func=commands.cmd_demo)
+    from newsbot.cli import warc
+
+    warc.add_parser(sub, common)
     return parser
