@@ -41,15 +41,20 @@ def _by_prefix(stats: dict[str, Any], prefix: str) -> dict[str, int]:
 
 
 def summary_lines(stats: dict[str, Any], output: str | None) -> list[str]:
-    """Return the human summary of a crawl: pages, articles, drops and errors by kind."""
+    """Return the human summary of a crawl: pages, articles, drops and errors by kind, and
+    the pages not requested by reason (seen, too_old, unchanged, max_pages, robots, ...)
+    when there are any."""
     dropped = _by_prefix(stats, "newsbot/dropped/")
     errors = _by_prefix(stats, "newsbot/errors/")
+    skipped = _by_prefix(stats, "newsbot/skipped/")
     lines = [
         f"pages fetched: {stats.get('newsbot/pages', 0)}",
         f"articles written: {stats.get('newsbot/articles', 0)}",
         "dropped: " + (", ".join(f"{k}={v}" for k, v in dropped.items()) or "none"),
         "errors: " + (", ".join(f"{k}={v}" for k, v in errors.items()) or "none"),
     ]
+    if skipped:
+        lines.append("not requested: " + ", ".join(f"{k}={v}" for k, v in skipped.items()))
     if output:
         where = "<stdout>" if output == "-" else Path(output).resolve()
         lines.append(f"output: {where}" + (" NOT DELIVERED (see the error above)" if output_failed(stats) else ""))

@@ -367,7 +367,8 @@ class SiteSpider(BudgetedRequests, DocumentReader, ListingGate, NewsSpider):
                     yield from self.discovery(response.urljoin(href.attrib["href"]), self.parse_feed, site=site)
         if depth < self.follow_depth and not self.budget.spent_out(site):
             for link in self.link_extractor.extract_links(response):
-                if not self.allowed_page(link.url):
+                # a link to a feed or sitemap already read as one is not fetched as a page
+                if not self.allowed_page(link.url) or self.is_discovery(link.url):
                     continue
                 page = self.page_request(link.url, depth + 1, site=site)
                 if page is None:
