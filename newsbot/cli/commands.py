@@ -130,6 +130,10 @@ def run_crawl(
         options = feed_options or {"format": "jsonl", "overwrite": output != "-", "encoding": "utf-8"}
         settings.set("FEEDS", {feed_uri(output): options}, priority="cmdline")
     _skip_disabled_remote_control(settings)
+    # Imported here rather than deep in the crawler's start: Scrapy's TLS module builds a
+    # deprecated alias with inspect.stack(), whose cost grows with the depth of the stack.
+    import newsbot.http11  # noqa: F401
+
     process = _Process(settings)
     # Scrapy leaves the root logger at NOTSET and filters in its handler, so each debug
     # call of the crawl (a few per page) would build a record only for it to be dropped.
