@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from newsbot.statskeys import BROKEN_LINK_ERRORS, is_lost_page, per_site
-from newsbot.urls import site_of
 
 EXIT_OK = 0
 EXIT_FAILURES = 1
@@ -101,6 +100,8 @@ def failed_sites(stats: dict[str, Any], homes: list[str] | None) -> list[str]:
     already seen) or most of its fetches failed. ``None`` (a shared-crawl worker) judges
     every site the worker fetched from by its fetches only: another worker may have found
     its articles."""
+    from newsbot.urls import site_of  # w3lib: not imported by --help and extract
+
     sites = per_site(stats)
     judged = (
         [(host, site) for host, site in sites.items()]

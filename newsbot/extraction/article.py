@@ -1,7 +1,11 @@
 """HTML -> article record fields: the single extraction code path (no Scrapy imports).
 
 ``extract_article(html, url)`` is what the extract pipeline, ``newsbot extract`` and the
-benchmarks call. It works on one parsed tree:
+benchmarks call. It works on one parsed tree (the page is parsed once, by
+:func:`newsbot.extraction.parse.parse_html`), read by every step; the clutter step gets the
+one copy of it, because it removes blocks that metadata, the paywall check and
+classification still read in the page as it was (Trafilatura copies what it is handed, as
+its API does):
 
 1. metadata from structured data first (JSON-LD, OpenGraph and ``article:*`` meta, Dublin
    Core, ``<time datetime>``), then the visible byline, then htmldate for a missing date;
