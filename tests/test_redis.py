@@ -120,7 +120,7 @@ def records_of(paths: list[Path]) -> list[dict[str, Any]]:
 def start_worker(url: str, output: Path, *extra: str) -> subprocess.Popen[str]:
     """Start `newsbot crawl --redis URL --worker -o OUTPUT` in the background."""
     return subprocess.Popen([str(VENV_BIN / "newsbot"), "crawl", "--redis", url, "--worker", "-o", str(output),
-                             "--idle-exit", "3", *FAST, *extra],
+                             "--idle-exit", "8", *FAST, *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -154,7 +154,7 @@ def test_two_workers_write_every_article_once(site: FixtureServer, redis_url: st
     assert [code for code, _ in results] == [0, 0], [err[-3000:] for _, err in results]
 
     per_worker = [records_of([out]) if out.exists() else [] for out in outs]
-    assert all(per_worker), f"both workers wrote some: {[len(r) for r in per_worker]}"
+    assert all(per_worker), f"both workers wrote some: {[len(r) for r in per_worker]} {[e[-3000:] for _, e in results]}"
     ids = Counter(r["id"] for records in per_worker for r in records)
     assert len(ids) == len(expected_records) and max(ids.values()) == 1
     assert sorted(r["url"] for records in per_worker for r in records) == sorted(
