@@ -265,13 +265,15 @@ class SiteSpider(BudgetedRequests, DocumentReader, ListingGate, NewsSpider):
         finally:
             released = self.settled(host)
         del locs
-        for request in released:
-            yield request
         held = len(response.body)
+        # listed pages before the held links: a page both listed and linked is then fetched
+        # as listed (its links not followed), whichever discovery request is read last
         for n, page in enumerate(self.listed_requests(pages, site)):
             yield page
             if n % 50 == 49 and not await self.queue_room(held):
                 return
+        for request in released:
+            yield request
 
     async def queue_room(self, held: int) -> bool:
         """Wait while Scrapy's request queue holds more than ``SITEMAP_QUEUE_HIGH`` requests
@@ -319,9 +321,9 @@ class SiteSpider(BudgetedRequests, DocumentReader, ListingGate, NewsSpider):
             pages = [entry.url for entry in entries if self.allowed_page(entry.url) and self.gate(entry)]
         finally:
             released = self.settled(host_of(response.url))
-        yield from released
         site = response.meta.get("newsbot_site") or self.site_for(response.url)
         yield from self.listed_requests(pages, site)
+        yield from released  # after the listed pages, as in parse_sitemap
 
     # -- pages
 
