@@ -8,7 +8,7 @@ MIN_BIN := $(MIN_VENV)/bin
 SUITE := tests bench/test_metrics.py
 LINT_PATHS := newsbot
 
-.PHONY: demo test test-min lint bench install clean
+.PHONY: demo test test-min lint bench profile install clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,13 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/quality.py
+
+# py-spy profile summaries of extract_article and of trafilatura.extract over the benchmark
+# pages (bench/profile.py), written to bench/profiles/.
+profile: install
+	$(BIN)/python -m pip install --quiet -e '.[profile]'
+	$(BIN)/python bench/profile.py --target newsbot --out bench/profiles/newsbot.txt
+	$(BIN)/python bench/profile.py --target trafilatura --out bench/profiles/trafilatura.txt
 
 clean:
 	rm -rf $(VENV) $(MIN_VENV) demo-output.jsonl demo-output.jsonl.stats.json .pytest_cache .mypy_cache .ruff_cache

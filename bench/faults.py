@@ -307,6 +307,10 @@ def hostile_rows() -> list[tuple[str, str, bool, float, float]]:
          lambda: test_bounds.check_dead_sites(999)),
         ("canonicals: shared /index.html, B names C, CDN public canonical",
          "7 records, own URLs; CDN credited to the site; exit 0", test_canonicals.test_canonical_claims),
+        ("a cookie more per page; server refuses Cookie > 8 KB", "40/40 written; cookies trimmed, 1 warning",
+         test_bounds.test_a_site_setting_a_cookie_per_page_keeps_answering),
+        ("2 pages answer 403, 1 link 404s", "exit 1 naming 2 lost pages (http_403=2); 404 alone: exit 0",
+         test_bounds.test_pages_lost_to_http_errors_fail_the_run_and_broken_links_do_not),
         ("credentials in URLs", "basic auth used; password in no log line, stat or record",
          lambda: test_security.test_credentials_are_used_for_basic_auth_and_never_shown(Path(tempfile.mkdtemp()))),
     ]

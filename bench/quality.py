@@ -524,6 +524,13 @@ def render_table(results: dict[str, dict[str, Any]], datasets: list[str]) -> str
     return "\n".join(lines)
 
 
+def ms_per_page_line(results: dict[str, dict[str, Any]], pages: int) -> str:
+    """Return one line with each system's mean extraction time per page (ms), as timed."""
+    parts = [f"{name} {1000 * res['seconds'] / pages:.1f}" for name, res in results.items()
+             if pages and res.get("seconds") and name != EMITTED]
+    return "ms per page: " + ", ".join(parts)
+
+
 def target_figures(results: dict[str, dict[str, Any]]) -> dict[str, float | None]:
     """Return the figures the issue's targets are checked against (newsbot as emitted for
     the body scores, as extracted for metadata and speed)."""
@@ -665,6 +672,7 @@ def main(argv: list[str] | None = None) -> int:
         res["speed_ratio"] = res["pages_per_s"] / base if base and res.get("pages_per_s") else None
 
     print(render_table(results, list(data)))
+    print(ms_per_page_line(results, len(all_pages)))
     counts = ", ".join(f"{ds.upper()} {len(p)} pages" for ds, p in data.items())
     if "fundus" in data:
         meta = next((r["fundus"] for r in results.values() if r["fundus"].get("title") is not None), None)

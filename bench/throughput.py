@@ -16,6 +16,9 @@ on 127.0.0.1 (``bench/serve_site.py``), and measures:
     memory before its extraction is timed (at most ``--extract-sample`` of them, evenly
     spread), pages/s; half of them before (b) and (c), the other half after (c), since
     the machine's own speed drifts within minutes and c/a compares rates taken apart;
+(t) ``trafilatura.extract`` with its defaults on the same pages, alternating with (a)
+    page by page: what extraction alone costs with Trafilatura; a/t and c/t (c/a falls as
+    extraction gets cheaper, so c/t is the goal);
 (b) a bare Scrapy spider fetching every HTML page with no extraction
     (``bench/bare_crawl.py``, same concurrency settings as (c)), pages/s, and the CPU time
     per page of its process: the least a Scrapy crawl of these pages costs;
@@ -26,6 +29,12 @@ on 127.0.0.1 (``bench/serve_site.py``), and measures:
     crawl process's own VmHWM is printed too); the CPU time per page of the crawl process,
     its workers and the site's server, and from them the most c/a could be at those costs
     (every core busy from start to end).
+
+Then the start-up rows (``--startup-runs``, skip with ``--skip s``): the median wall clock
+of ``newsbot scrape`` of one loopback URL, ``trafilatura -u`` of it, ``newsbot extract
+page.html``, ``trafilatura -i page.html`` (as the issue words it: ``-i`` reads a file of
+URLs, so this is Trafilatura's start-up alone) and ``trafilatura < page.html`` (the page
+extracted), their runs alternating.
 
 With ``--redis``, also (d): ``--workers`` (default 2) ``newsbot crawl --redis URL --worker``
 processes on this machine sharing a redis-server started on a free loopback port
@@ -47,6 +56,7 @@ import logging
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -183,20 +193,59 @@ def extraction_sample(site: SyntheticSite, sample: int) -> list[str]:
     return paths
 
 
-def measure_extraction(site: SyntheticSite, origin: str, paths: list[str]) -> float:
-    """Return the seconds ``extract_article`` takes over ``paths``, each page held in memory."""
+def measure_extraction(site: SyntheticSite, origin: str, paths: list[str]) -> tuple[float, float]:
+    """Return the seconds ``extract_article`` and ``trafilatura.extract`` (defaults) take over
+    ``paths``, each page held in memory; the two alternate page by page, so that both see
+    the same machine load."""
+    import trafilatura
+
     from newsbot.extraction import extract_article
 
     first = paths[0]
-    extract_article(site.file_of(first).read_text(encoding="utf-8").replace("__ORIGIN__", origin),
-                    origin + first)  # warm-up: lazy imports and caches
-    seconds = 0.0
-    for path in paths:  # each page is read into memory first; only extract_article is timed
+    page = site.file_of(first).read_text(encoding="utf-8").replace("__ORIGIN__", origin)
+    extract_article(page, origin + first)  # warm-up: lazy imports and caches
+    trafilatura.extract(page, url=origin + first)
+    seconds = traf_seconds = 0.0
+    for path in paths:  # each page is read into memory first; only the extraction calls are timed
         page, url = site.file_of(path).read_text(encoding="utf-8").replace("__ORIGIN__", origin), origin + path
         started = time.perf_counter()
         extract_article(page, url)
         seconds += time.perf_counter() - started
-    return seconds
+        started = time.perf_counter()
+        trafilatura.extract(page, url=url)
+        traf_seconds += time.perf_counter() - started
+    return seconds, traf_seconds
+
+
+def measure_startup(site: SyntheticSite, origin: str, workdir: Path, runs: int) -> dict[str, float]:
+    """Return the median wall-clock seconds of the one-page commands, their runs alternating:
+    ``newsbot scrape`` of one loopback URL, ``trafilatura -u`` of the same URL,
+    ``newsbot extract page.html`` and ``trafilatura -i page.html`` (the same page saved)."""
+    path = site.article_paths[0]
+    url = origin + path
+    page = workdir / "startup-page.html"
+    page.write_text(site.file_of(path).read_text(encoding="utf-8").replace("__ORIGIN__", origin), encoding="utf-8")
+    url_file = workdir / "startup-url.txt"
+    url_file.write_text(url + "\n", encoding="utf-8")
+    trafilatura_cli = PYTHON.parent / "trafilatura"
+    commands = {
+        "newsbot scrape, one loopback URL": [str(NEWSBOT), "scrape", str(url_file), "-o", str(workdir / "one.jsonl")],
+        "trafilatura -u, same URL": [str(trafilatura_cli), "-u", url],
+        "newsbot extract page.html": [str(NEWSBOT), "extract", str(page), "--url", url, "--keep"],
+        # -i reads a list of URLs (each line of the page, here, all refused): start-up alone
+        "trafilatura -i page.html": [str(trafilatura_cli), "-i", str(page)],
+        "trafilatura < page.html": [str(trafilatura_cli)],  # the page read and extracted
+    }
+    env = {**os.environ, "XDG_STATE_HOME": str(workdir / "startup-state")}  # no state store of the user's
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            started = time.perf_counter()
+            with open(page, "rb") as stdin:
+                subprocess.run(command, cwd=workdir, stdin=stdin, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, check=False, env=env)
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def measure_fetching(site: SyntheticSite, origin: str, workdir: Path,
@@ -267,7 +316,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="setting for the crawl (concurrency settings also go to the bare spider)")
     parser.add_argument("--as-configured", action="store_true",
                         help="crawl with the project settings as they are (no loopback overrides)")
-    parser.add_argument("--skip", default="", help="comma-separated measurements to skip: a,b,c")
+    parser.add_argument("--skip", default="", help="comma-separated measurements to skip: a,b,c,s (s: start-up)")
+    parser.add_argument("--startup-runs", type=int, default=5,
+                        help="runs of each one-page command for the start-up rows (median; default 5, 0: none)")
     parser.add_argument("--keep", type=Path, default=None, help="build the site and outputs here and keep them")
     parser.add_argument("--redis", action="store_true",
                         help="also (d): --workers Redis worker processes (default 2) on one redis-server")
@@ -310,11 +361,13 @@ def main(argv: list[str] | None = None) -> int:
             a_paths = extraction_sample(site, args.extract_sample) if "a" not in skip else []
             a_halves = [a_paths[0::2], a_paths[1::2]] if "c" not in skip else [a_paths, []]
             a_seconds = [0.0, 0.0]
+            t_seconds = [0.0, 0.0]
 
             def time_half(half: int) -> None:
                 if a_halves[half]:
-                    a_seconds[half] = measure_extraction(site, origin, a_halves[half])
-                    logger.info("(a) %.1f pages/s over %d pages", len(a_halves[half]) / a_seconds[half],
+                    a_seconds[half], t_seconds[half] = measure_extraction(site, origin, a_halves[half])
+                    logger.info("(a) %.1f pages/s, (t) %.1f pages/s over %d pages", len(a_halves[half]) / a_seconds[half],
+                                len(a_halves[half]) / t_seconds[half],
                                 len(a_halves[half]))
 
             time_half(0)
@@ -328,6 +381,9 @@ def main(argv: list[str] | None = None) -> int:
                 run = measure_crawl(origin, workdir, settings, args.sample_every)
                 server_cpu = cpu_seconds(server.pid) - server_before  # the server's share of (c) only
             time_half(1)
+            startup: dict[str, float] = {}
+            if "s" not in skip and args.startup_runs:
+                startup = measure_startup(site, origin, workdir, args.startup_runs)
             shared_run = None
             if args.redis:  # (d)
                 from bench.redis_throughput import shared
@@ -350,6 +406,10 @@ def main(argv: list[str] | None = None) -> int:
                   if a_halves[1] else "")
         print(f"{'(a) extract_article, one process, pages in memory':<52} {n_a:>7} {rate_a:>9.1f}"
               f"   ({1000 / rate_a:.1f} ms/page{halves})")
+    rate_t = n_a / sum(t_seconds) if n_a else 0.0
+    if n_a:
+        print(f"{'(t) trafilatura.extract (defaults), same pages':<52} {n_a:>7} {rate_t:>9.1f}"
+              f"   ({1000 / rate_t:.1f} ms/page; a/t = {rate_a / rate_t:.2f}, target >= 1.5)")
     if n_b:
         print(f"{'(b) bare Scrapy spider, no extraction':<52} {n_b:>7} {rate_b:>9.1f}"
               f"   ({1000 * cpu_b / n_b:.1f} ms CPU/page, start-up included)")
@@ -380,8 +440,19 @@ def main(argv: list[str] | None = None) -> int:
                 # what c/a would be with every core busy all run long, at these CPU costs per page
                 print(f"c/a bound at (c)'s CPU per page, all {os.cpu_count()} cores busy from start to end: "
                       f"{(os.cpu_count() or 1) * run.pages / busy / rate_a:.2f}")
+        if rate_t:
+            print(f"c/t = {rate_c / rate_t:.2f} (target >= 2.0)")
         if rate_b:
             print(f"c/b = {rate_c / rate_b:.2f}")
+    if startup:
+        print()
+        print(f"start-up, wall clock, median of {args.startup_runs} alternating runs:")
+        for name, seconds in startup.items():
+            print(f"  {name:<50} {seconds:>6.2f} s")
+        ratio = startup["newsbot extract page.html"] / startup["trafilatura -i page.html"]
+        ratio_stdin = startup["newsbot extract page.html"] / startup["trafilatura < page.html"]
+        print(f"  newsbot extract / trafilatura -i = {ratio:.2f} (target <= 1.7), / trafilatura < page = "
+              f"{ratio_stdin:.2f}; one-URL scrape target <= 1.0 s on a quiet machine")
     if shared_run is not None:
         pages_d, ids_d, active_d, wall_d, per_worker = shared_run
         label = f"(d) {args.workers or 2} Redis workers, seed to all idle"

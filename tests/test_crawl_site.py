@@ -62,3 +62,9 @@ def test_stats_count_pages_and_sites(site_crawl: CrawlResult, expected_records: 
     dropped = sum(v for k, v in site_crawl.stats.items() if k.startswith("newsbot/dropped/"))
     assert pages == len(expected_records) + dropped
     assert any(k.startswith("newsbot/site/127.0.0.1:") for k in site_crawl.stats)  # host and port
+
+
+def test_feeds_are_never_fetched_as_pages(site_crawl: CrawlResult) -> None:
+    # the home page declares its feed (<link rel=alternate>) and links to it (<a href>): read
+    # as a feed, the link is not fetched again as a page (error not_html)
+    assert not {k: v for k, v in site_crawl.stats.items() if k.startswith("newsbot/errors/")}

@@ -43,7 +43,7 @@ def test_case_record(name: str) -> None:
     html, expected = load_case(name)
     article = extract_article(html, expected.get("url", f"https://news.example/{name}/"))
     assert article.drop_reason is None
-    for key in ("title", "description", "published", "authors"):
+    for key in ("title", "description", "published", "authors", "page_type", "paywalled"):
         if key in expected:
             assert getattr(article, key) == expected[key], key
     if "body" in expected:
@@ -71,3 +71,16 @@ def test_subheadings_left_out_by_the_extractor_are_put_back_in_place() -> None:
     known = {"first paragraph of the story", "second paragraph of the story"}
     assert _add_missing_subheadings(container, paragraphs, known) == [
         "First paragraph of the story.", "A subheading", "Second paragraph of the story."]
+
+
+GOLDEN = CASES.parent / "expected"
+SITE = CASES.parent / "site"
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in GOLDEN.glob("*.json") if not p.stem.startswith("_")))
+def test_golden_record_page_type_and_paywalled(name: str) -> None:
+    """The fixture site's golden records carry page_type and paywalled, and extraction agrees."""
+    expected = json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
+    html = (SITE / expected["path"].strip("/") / "index.html").read_bytes()
+    article = extract_article(html, "http://127.0.0.1:8000" + expected["path"])
+    assert (article.page_type, article.paywalled) == (expected["page_type"], expected["paywalled"])

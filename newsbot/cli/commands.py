@@ -59,6 +59,17 @@ def _apply_overrides(settings: Any, overrides: list[str], log_level: str | None,
     return settings
 
 
+def _skip_disabled_remote_control(settings: Any) -> None:
+    """Leave Scrapy's remote-control extension out of ``EXTENSIONS_BASE`` when it is off:
+    Scrapy imports every extension listed there to build the list (this one imports aiohttp,
+    a fifth of a short run's start-up) even when it then does nothing."""
+    name = "scrapy.extensions.remote_control.RemoteControl"
+    base = settings.getdict("EXTENSIONS_BASE")
+    if name in base and not settings.getbool("REMOTE_CONTROL_ENABLED") and name not in settings.getdict("EXTENSIONS"):
+        del base[name]
+        settings.set("EXTENSIONS_BASE", base, priority=settings.getpriority("EXTENSIONS_BASE") or "default")
+
+
 def feed_uri(output: str) -> str:
     """Return the Scrapy feed URI for an ``-o`` value (``-`` is standard output)."""
     if output == "-":
@@ -118,6 +129,11 @@ def run_crawl(
     if output:
         options = feed_options or {"format": "jsonl", "overwrite": output != "-", "encoding": "utf-8"}
         settings.set("FEEDS", {feed_uri(output): options}, priority="cmdline")
+    _skip_disabled_remote_control(settings)
+    # Imported here rather than deep in the crawler's start: Scrapy's TLS module builds a
+    # deprecated alias with inspect.stack(), whose cost grows with the depth of the stack.
+    import newsbot.http11  # noqa: F401
+
     process = _Process(settings)
     # Scrapy leaves the root logger at NOTSET and filters in its handler, so each debug
     # call of the crawl (a few per page) would build a record only for it to be dropped.

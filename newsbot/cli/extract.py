@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from newsbot.cli.commands import UsageError
 from newsbot.cli.report import EXIT_FAILURES, EXIT_OK
@@ -32,9 +33,25 @@ def page_url(args: argparse.Namespace) -> str:
     return Path(args.page).resolve().as_uri()
 
 
+def _import_extraction() -> Any:
+    """Return ``newsbot.extraction.extract_article``, imported without Scrapy when this
+    process has not loaded it: extraction never uses it, but ``itemadapter`` (under
+    ``itemloaders``) imports it when installed, which would double the command's start-up
+    (the extraction workers of a crawl block it the same way)."""
+    blocked = "scrapy" not in sys.modules
+    if blocked:
+        sys.modules["scrapy"] = None  # type: ignore[assignment]
+    try:
+        from newsbot.extraction import extract_article
+    finally:
+        if blocked and sys.modules.get("scrapy", 0) is None:
+            del sys.modules["scrapy"]
+    return extract_article
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     """Extract one saved page, print its record and return the exit code (1: not an article)."""
-    from newsbot.extraction import extract_article
+    extract_article = _import_extraction()
     from newsbot.items import utc_now_iso
     from newsbot.schema import record_errors
 

@@ -82,9 +82,21 @@ def version_text() -> str:
     return f"newsbot {__version__} ({', '.join(parts)})"
 
 
+class _Version(argparse.Action):
+    """``--version``: the versions are read when asked for (reading the installed packages'
+    metadata is a tenth of the start-up of every other command)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def add_version(parser: argparse.ArgumentParser) -> None:
     """Add ``--version`` to the top-level parser."""
-    parser.add_argument("--version", action="version", version=version_text(), help="print the version and exit")
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
 
 
 def check_conflicts(args: argparse.Namespace) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from newsbot.statskeys import BROKEN_LINK_ERRORS, is_lost_page, per_site
-from newsbot.urls import site_of
 
 EXIT_OK = 0
 EXIT_FAILURES = 1
@@ -42,15 +41,20 @@ def _by_prefix(stats: dict[str, Any], prefix: str) -> dict[str, int]:
 
 
 def summary_lines(stats: dict[str, Any], output: str | None) -> list[str]:
-    """Return the human summary of a crawl: pages, articles, drops and errors by kind."""
+    """Return the human summary of a crawl: pages, articles, drops and errors by kind, and
+    the pages not requested by reason (seen, too_old, unchanged, max_pages, robots, ...)
+    when there are any."""
     dropped = _by_prefix(stats, "newsbot/dropped/")
     errors = _by_prefix(stats, "newsbot/errors/")
+    skipped = _by_prefix(stats, "newsbot/skipped/")
     lines = [
         f"pages fetched: {stats.get('newsbot/pages', 0)}",
         f"articles written: {stats.get('newsbot/articles', 0)}",
         "dropped: " + (", ".join(f"{k}={v}" for k, v in dropped.items()) or "none"),
         "errors: " + (", ".join(f"{k}={v}" for k, v in errors.items()) or "none"),
     ]
+    if skipped:
+        lines.append("not requested: " + ", ".join(f"{k}={v}" for k, v in skipped.items()))
     if output:
         where = "<stdout>" if output == "-" else Path(output).resolve()
         lines.append(f"output: {where}" + (" NOT DELIVERED (see the error above)" if output_failed(stats) else ""))
@@ -96,6 +100,8 @@ def failed_sites(stats: dict[str, Any], homes: list[str] | None) -> list[str]:
     already seen) or most of its fetches failed. ``None`` (a shared-crawl worker) judges
     every site the worker fetched from by its fetches only: another worker may have found
     its articles."""
+    from newsbot.urls import site_of  # w3lib: not imported by --help and extract
+
     sites = per_site(stats)
     judged = (
         [(host, site) for host, site in sites.items()]

@@ -1,7 +1,11 @@
 """HTML -> article record fields: the single extraction code path (no Scrapy imports).
 
 ``extract_article(html, url)`` is what the extract pipeline, ``newsbot extract`` and the
-benchmarks call. It works on one parsed tree:
+benchmarks call. It works on one parsed tree (the page is parsed once, by
+:func:`newsbot.extraction.parse.parse_html`), read by every step; the clutter step gets the
+one copy of it, because it removes blocks that metadata, the paywall check and
+classification still read in the page as it was (Trafilatura copies what it is handed, as
+its API does):
 
 1. metadata from structured data first (JSON-LD, OpenGraph and ``article:*`` meta, Dublin
    Core, ``<time datetime>``), then the visible byline, then htmldate for a missing date;
@@ -46,7 +50,7 @@ from newsbot.extraction.body import (
     split_one_block,
 )
 from newsbot.extraction.byline import lead_byline
-from newsbot.extraction.classify import classify_page, drop_reason
+from newsbot.extraction.classify import classify_page, drop_reason, prose_words
 from newsbot.extraction.clutter import strip_clutter_nodes
 from newsbot.extraction.clutter_text import strip_clutter_paragraphs
 from newsbot.extraction.loader import ArticleLoader
@@ -108,6 +112,13 @@ def extract_article(html: str | bytes, url: str, *, min_words: int = settings.NE
     if len(paragraphs) == 1:
         paragraphs = split_one_block(paragraphs, blocks)
     paragraphs = add_split_body_parts(cleaned, paragraphs, blocks)
+    found = prose_words(paragraphs)
+    if found < min_words // 2 and reading_length(" ".join(paragraphs)) < min_words:
+        # no story in what the cleaned page gave: the clutter step may have taken the text or
+        # thrown the extractor off, so the page as it is gets a second look
+        second = main_text_paragraphs(deepcopy(tree), url, fast=False)
+        if prose_words(second) >= max(2 * found, min_words // 2):
+            paragraphs = second
     if reading_length(" ".join(paragraphs)) < min_words:
         # a page whose script renders the text: take it from the data the page embeds
         embedded = embedded_body(meta.ld("articleBody"), tree, url)

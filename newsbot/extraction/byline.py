@@ -6,15 +6,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from newsbot.extraction.authors import looks_like_person, split_authors
 from newsbot.extraction.text import squash_text
 
 # Elements that may hold the visible byline, in document order.
-_BYLINE_XPATH = (
-    '//*[@itemprop="author"] | //a[@rel="author"]'
-    ' | //*[contains(@class, "uthor") or contains(@class, "yline") or contains(@class, "yLine")'
+# One walk over the page (a union of three paths walked it three times, then merged them).
+_BYLINE_XPATH = etree.XPath(
+    '//*[@itemprop="author" or (self::a and @rel="author")'
+    ' or contains(@class, "uthor") or contains(@class, "yline") or contains(@class, "yLine")'
     ' or contains(@class, "riter") or contains(@class, "AUTHOR") or contains(@class, "BYLINE")]'
 )
 _BYLINE_EXCLUDE_RE = re.compile(
@@ -38,14 +40,25 @@ def _near(a: lxml_html.HtmlElement, b: lxml_html.HtmlElement) -> bool:
 
 
 _BYLINE_PREFIX_ONLY_RE = re.compile(r"(?i)\b(?:by|von|par|por|door|af|av|de|di|da)\b|[\W\d_]+")
-_BY_PREFIX_XPATH = (
-    "//*[self::p or self::span or self::div or self::li]["
-    + " or ".join(
-        f'starts-with(normalize-space(.), "{w}")'
-        for w in ("By ", "By:", "Von ", "Von:", "Par ", "Por ", "Door ", "Av ", "Af ")
-    )
-    + "]"
-)
+# Elements whose text (whitespace collapsed as XPath's normalize-space does) starts with
+# one of these: a "By Ann Lee" line.
+_BY_PREFIXES = ("By ", "By:", "Von ", "Von:", "Par ", "Por ", "Door ", "Av ", "Af ")
+_BY_PREFIX_TAGS = ("p", "span", "div", "li")
+_XML_SPACE_RE = re.compile(r"[ \t\r\n]+")
+
+
+def _starts_with_by(el: lxml_html.HtmlElement) -> bool:
+    """Return True when the text of ``el`` starts with a byline prefix; reads only the
+    first few characters (a container's whole text would be the page)."""
+    head = ""
+    for text in el.itertext():
+        head = _XML_SPACE_RE.sub(" ", head + text).lstrip(" ")
+        if len(head.rstrip(" ")) >= 5:  # the first five characters are final
+            break
+    stripped = head.rstrip(" ")  # all of a short text read: normalize-space drops the end's space
+    return (head if len(stripped) >= 5 else stripped).startswith(_BY_PREFIXES)
+
+
 _BY_WORD_RE = re.compile(r"(?i)(?:^|\s)(?:by|von|par|por|door|af|av)\s+")
 _ACRONYM_RE = re.compile(r"^[A-Z]{2,6}$")
 
@@ -76,7 +89,7 @@ def byline_people(tree: lxml_html.HtmlElement, is_site: Callable[[str], bool]) -
     found: list[str] = []
     orgs: list[str] = []
     anchor: lxml_html.HtmlElement | None = None
-    for el in tree.xpath(_BYLINE_XPATH)[:40]:  # a byline stands near the top
+    for el in _BYLINE_XPATH(tree)[:40]:  # a byline stands near the top
         if _BYLINE_EXCLUDE_RE.search(el.get("class", "")):
             continue
         text = " ".join("".join(el.xpath(".//text()[not(ancestor::script or ancestor::style)]")).split())
@@ -93,7 +106,9 @@ def byline_people(tree: lxml_html.HtmlElement, is_site: Callable[[str], bool]) -
         orgs.extend(n for n in others if n not in orgs)
     if found or orgs:
         return found, orgs
-    for el in tree.xpath(_BY_PREFIX_XPATH):
+    for el in tree.iter(*_BY_PREFIX_TAGS):
+        if not _starts_with_by(el):
+            continue
         people, others = names_in_byline(el.text_content(), is_site)
         if people or others:
             return people, others

@@ -25,7 +25,9 @@ Signals, taken from the main text the extraction found and from the page:
 
 A page whose main text is a story (``min_words`` words with running prose; three running
 paragraphs when the page also shows five teaser headlines) is an article with no metadata
-at all; a page of teasers is a listing whatever its ``og:type``
+at all; a short news brief (half ``min_words``, nearly all running prose) is one when the
+page names an article type (``og:type=article``, a JSON-LD article; a date alone does not
+count, nor a placeholder date such as ``0000-00-00``); a page of teasers is a listing whatever its ``og:type``
 says. ``<article>`` elements are not counted: reader comments and teasers inside an
 article page use them too.
 """
@@ -36,6 +38,7 @@ import re
 
 from lxml import html as lxml_html
 
+from newsbot.extraction.dates import first_date
 from newsbot.extraction.metadata import PageMetadata
 from newsbot.extraction.text import collapse_whitespace, reading_length
 from newsbot.items import NO_RECORD_REASONS, Article
@@ -45,13 +48,15 @@ PAGE_TYPES = ("article", "listing", "other")
 
 _SENTENCE_END = re.compile(r"[.!?…。！？:;\"'”»)\]]$")
 _RUNNING_WORDS = 12
+_BRIEF_PROSE = 0.8  # share of a brief's words in running paragraphs
 
 
 def has_structured_date(meta: PageMetadata) -> bool:
-    """Return True when the page states a publication date in its metadata or markup."""
-    return bool(
+    """Return True when the page states a valid publication date in its metadata or markup
+    (a placeholder such as ``0000-00-00`` or an impossible date does not count)."""
+    raw = (
         meta.ld("datePublished")
-        or meta.meta(
+        + meta.meta(
             "article:published_time",
             "og:article:published_time",
             "datepublished",
@@ -63,8 +68,18 @@ def has_structured_date(meta: PageMetadata) -> bool:
             "date",
             "parsely-pub-date",
         )
-        or meta.tree.xpath('//*[@itemprop="datePublished"] | //time[@pubdate]')
+        + meta.tree.xpath(
+            '//*[@itemprop="datePublished"]/@datetime | //*[@itemprop="datePublished"]/@content'
+            " | //time[@pubdate]/@datetime"
+        )
     )
+    return first_date(raw[:6]) is not None
+
+
+def declares_article_type(meta: PageMetadata) -> bool:
+    """Return True when the page names an article type (``og:type=article`` or a JSON-LD
+    article), a date alone not counted."""
+    return bool(meta.ld_article) or "article" in (v.lower() for v in meta.meta("og:type"))
 
 
 def declares_article(meta: PageMetadata) -> bool:
@@ -79,6 +94,27 @@ def declares_listing(meta: PageMetadata) -> bool:
         return True
     og_type = [v.lower() for v in meta.meta("og:type")]
     return bool(og_type) and og_type[0] in ("website", "profile", "object") and not meta.ld_article
+
+
+def prose_words(paragraphs: list[str]) -> int:
+    """Return how many of the main text's words are in running paragraphs."""
+    counts = [(reading_length(p), p.rstrip()) for p in paragraphs]
+    return sum(n for n, p in counts if n >= _RUNNING_WORDS and _SENTENCE_END.search(p))
+
+
+def prose_share(paragraphs: list[str]) -> float:
+    """Return the share of the main text's words that are in running paragraphs."""
+    total = reading_length(" ".join(paragraphs))
+    return prose_words(paragraphs) / total if total else 0.0
+
+
+def is_brief(meta: PageMetadata, paragraphs: list[str], min_words: int) -> bool:
+    """Return True when the page is a short news brief: it names an article type, its main
+    text has half ``min_words`` words or more, and nearly all of them are running prose."""
+    words = reading_length(" ".join(paragraphs))
+    return (
+        min_words // 2 <= words < min_words and declares_article_type(meta) and prose_share(paragraphs) >= _BRIEF_PROSE
+    )
 
 
 def running_paragraphs(paragraphs: list[str]) -> int:
@@ -158,7 +194,7 @@ def classify_page(meta: PageMetadata, paragraphs: list[str], min_words: int) -> 
     if blocks >= 4 and share >= 0.5:
         return "listing"  # the main text is the blurbs of teasers
     teasers = teaser_headlines(tree)
-    story = words >= min_words and (running >= 1 or declared)
+    story = (words >= min_words and (running >= 1 or declared)) or is_brief(meta, paragraphs, min_words)
     if declares_listing(meta) and not declared:
         story = story and running >= 4 and words >= 3 * min_words and teasers < 5
     elif not declared and running < 3 and teasers >= 5:
@@ -172,7 +208,8 @@ def classify_page(meta: PageMetadata, paragraphs: list[str], min_words: int) -> 
 
 def drop_reason(page_type: str, article: Article, min_words: int) -> str | None:
     """Return why the page is not written as an article by a crawl, or None when it is one:
-    ``"no_text"``, ``"no_title"``, ``"listing"``, ``"not_article"`` or ``"too_short"``."""
+    ``"no_text"``, ``"no_title"``, ``"listing"``, ``"not_article"`` or ``"too_short"`` (an
+    article under ``min_words`` words, half that for a brief, see :func:`is_brief`)."""
     if not article.body:
         return "no_text"
     if not article.title:
@@ -181,7 +218,7 @@ def drop_reason(page_type: str, article: Article, min_words: int) -> str | None:
         return "listing"
     if page_type != "article":
         return "not_article"
-    if reading_length(article.body) < min_words:
+    if reading_length(article.body) < min_words // 2:
         return "too_short"
     return None
 

@@ -89,8 +89,9 @@ _HEADING_TAGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
 
 
 # Layout words: a wrapper named "has-sidebar" or "page-with-widgets" may hold the article, so
-# a block matched by these alone is removed only when what it holds is not prose.
-_LAYOUT_TOKENS = frozenset(("sidebar", "widget", "widgets", "tools"))
+# a block matched by these alone is removed only when what it holds is not prose. "print"
+# marks print buttons and also the print-friendly text ("desc-print", "tip-print-step").
+_LAYOUT_TOKENS = frozenset(("sidebar", "widget", "widgets", "tools", "print", "paywall"))
 
 
 def _layout_only(marker: str) -> bool:
@@ -101,15 +102,25 @@ def _layout_only(marker: str) -> bool:
 
 
 def _holds_prose(el: lxml_html.HtmlElement, sizes: _TextSizes) -> bool:
-    """Return True when ``el`` holds three or more long paragraphs that are not links."""
-    long_paragraphs = 0
+    """Return True when ``el`` holds prose: three or more long paragraphs that are not
+    links, two holding 400 characters, or (a page without ``<p>`` text) 400 characters of
+    text in sentences outside links."""
+    long_paragraphs = chars = 0
     for p in el.iter("p"):
         length = sizes.p_len.get(p, 0)
         if length > 150 and sum(len(a.text_content()) for a in p.iter("a")) < 0.2 * length:
             long_paragraphs += 1
-            if long_paragraphs >= 3:
+            chars += length
+            if long_paragraphs >= 3 or (long_paragraphs >= 2 and chars >= 400):
                 return True
-    return False
+    if long_paragraphs or sizes.p_total > 200:
+        return False
+    text = el.text_content()
+    linked = sum(len(a.text_content()) for a in el.iter("a"))
+    return len(text.strip()) - linked >= 400 and len(_SENTENCE_END.findall(text)) >= 3
+
+
+_SENTENCE_END = re.compile(r"\w[.!?](?:\s|$)")
 
 
 def _strong_clutter(marker: str) -> bool:
@@ -118,11 +129,16 @@ def _strong_clutter(marker: str) -> bool:
     return bool(tokens & (_CLUTTER_TOKENS - _WEAK_TOKENS)) or _CLUTTER_PATTERNS.search(marker) is not None
 
 
+# Class names that state a feature of the block or the page ("has-paywall", "enable-pin-share",
+# "non-paywall", "with-sidebar"): a wrapper that has a share bar is not one.
+_FEATURE_CLASS = re.compile(r"(?<![\w-])(?:has|enable|enabled|with|without|no|non|not|is)[-_][\w-]+", re.IGNORECASE)
+
+
 def _marker_verdict(marker: str) -> tuple[bool, bool]:
     """Return (is the article's text container, is a clutter block) for a marker string."""
     verdict = _VERDICTS.get(marker)
     if verdict is None:
-        low = marker.lower()
+        low = _FEATURE_CLASS.sub(" ", marker).lower()
         is_content = any(w in low for w in _CONTENT_HINTS) and _CONTENT_PATTERNS.search(marker) is not None
         is_clutter = not _CLUTTER_TOKENS.isdisjoint(_TOKEN_SPLIT.split(low)) or (
             any(h in low for h in _PATTERN_HINTS) and _CLUTTER_PATTERNS.search(marker) is not None
@@ -144,7 +160,7 @@ def _marker_text(el: lxml_html.HtmlElement) -> str:
 
 # Tags removed whatever they hold; other clutter blocks are kept when they hold most of the
 # page's text (a Blogger "widget Blog" or an ASP.NET page-wide <form> wraps the article).
-_GUARDED_TAGS = frozenset(("form",))
+_GUARDED_TAGS = frozenset(("form", "noscript"))
 
 _ALL_TEXT = ".//text()[not(ancestor::script or ancestor::style)]"
 
@@ -174,9 +190,13 @@ class _TextSizes:
         if self.p_total > 200:
             p_len = self.p_len
             return sum(p_len.get(p, 0) for p in el.iter("p")) > 0.5 * self.p_total
+        return _text_len(el, _ALL_TEXT) > 0.4 * self.all_total()
+
+    def all_total(self) -> int:
+        """Return the length of the page's text outside scripts and styles (at least 1)."""
         if self._all_total is None:
             self._all_total = _text_len(self.root, _ALL_TEXT) or 1
-        return _text_len(el, _ALL_TEXT) > 0.4 * self._all_total
+        return self._all_total
 
 
 _PROSE_TAGS = frozenset(("p", "h2", "h3", "h4"))
@@ -187,7 +207,8 @@ def _article_part_families(
 ) -> set[lxml_html.HtmlElement]:
     """Return the candidate blocks that are parts of the article: siblings of one kind
     (same parent, tag and first class name, such as a page builder's "article-widget"
-    text blocks) that together hold most of the page's paragraph text."""
+    text blocks) that together hold most of the page's paragraph text (on a page without
+    ``<p>`` text, of its text)."""
     families: dict[tuple[int, str, str], list[lxml_html.HtmlElement]] = {}
     for el, by_tag in candidates:
         parent = el.getparent()
@@ -197,11 +218,15 @@ def _article_part_families(
         if first:
             families.setdefault((id(parent), el.tag, first[0]), []).append(el)
     keep: set[lxml_html.HtmlElement] = set()
-    if sizes.p_total <= 200:
-        return keep
     p_len = sizes.p_len
     for members in families.values():
-        if len(members) >= 2 and sum(p_len.get(p, 0) for el in members for p in el.iter("p")) > 0.5 * sizes.p_total:
+        if len(members) < 2:
+            continue
+        if sizes.p_total > 200:
+            held = sum(p_len.get(p, 0) for el in members for p in el.iter("p")) > 0.5 * sizes.p_total
+        else:  # a page without <p> text: the steps of a how-to in <div>s
+            held = sum(_text_len(el, _ALL_TEXT) for el in members) > 0.4 * sizes.all_total()
+        if held:
             keep.update(members)
     return keep
 

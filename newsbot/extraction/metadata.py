@@ -13,7 +13,7 @@ from lxml import html as lxml_html
 
 from newsbot.extraction.authors import clean_author, looks_like_person, split_authors
 from newsbot.extraction.byline import byline_people
-from newsbot.extraction.dates import first_date, refine
+from newsbot.extraction.dates import first_date, refine, to_iso8601
 from newsbot.extraction.parse import as_texts, json_ld_objects, ld_types
 from newsbot.extraction.text import clean_whitespace
 from newsbot.extraction.title import QUOTE_AFTER, strip_site_name
@@ -261,9 +261,10 @@ class PageMetadata:
             + tree.xpath("//time/@datetime")[:3]
         )
         language = self.language_code()
-        found = first_date(candidates, language)
-        if found:
-            return refine(found, candidates, language)
+        for index, candidate in enumerate(candidates):
+            found = to_iso8601(candidate, language)
+            if found:  # the candidates before it do not parse: only later ones can refine it
+                return refine(found, candidates[index + 1 :], language)
         found = first_date(self._title_dates(), language) or first_date([d for d in [self._htmldate()] if d], language)
         if found:
             return refine(found, self._visible_dates(), language)

@@ -8,31 +8,59 @@ from typing import Any
 
 from lxml import etree
 from lxml import html as lxml_html
-from trafilatura.utils import load_html
+from trafilatura import utils as trafilatura_utils
+from trafilatura.utils import decode_file, load_html
 
 from newsbot.extraction.nesting import SAFE_DEPTH, flatten_nesting
 
 
 def parse_html(html: str | bytes) -> lxml_html.HtmlElement | None:
-    """Return the parsed page, or None when nothing usable can be parsed."""
+    """Return the parsed page, or None when nothing usable can be parsed.
+
+    The page is parsed once; only a page that nests deeper than the parser goes (libxml2
+    stops building the tree there, losing the rest) is flattened and parsed again.
+    """
     if not html:
         return None
     if isinstance(html, bytes) and html.count(b"<") > SAFE_DEPTH:
-        html = html.decode("utf-8", "replace")
-    if isinstance(html, str):
-        html = flatten_nesting(html)  # libxml2 drops everything past 256 levels
-    try:
-        tree = load_html(html)
-    except (ValueError, etree.ParserError, RecursionError):  # pragma: no cover - lxml quirks
-        return None
+        html = decode_file(html)  # the page's own charset, as load_html would find it
+    tree = _load(html)
+    if isinstance(html, str) and html.count("<") > SAFE_DEPTH and _too_deep(tree, html):
+        tree = _load(flatten_nesting(html))  # libxml2 drops everything past 256 levels
     if tree is None or not isinstance(tree.tag, str):
         return None
-    for script in tree.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
+    for script in _LD_JSON_XPATH(tree):
         if _json_depth(script.text or "") > _MAX_JSON_DEPTH:
             script.text = ""  # json.loads would recurse past Python's limit
     return tree
 
 
+def _load(html: str | bytes) -> lxml_html.HtmlElement | None:
+    try:
+        return load_html(html)
+    except (ValueError, etree.ParserError, RecursionError):  # pragma: no cover - lxml quirks
+        return None
+
+
+# A tree as deep as this was cut short by the parser's depth limit.
+_PARSER_DEPTH_LIMIT = 250
+_DEEP_XPATH = etree.XPath(f"boolean(//*[ancestor::*[{_PARSER_DEPTH_LIMIT}]])")
+
+
+def _too_deep(tree: lxml_html.HtmlElement | None, html: str) -> bool:
+    """Return True when parsing ``html`` hit libxml2's nesting limit (the tree is cut short
+    there). Trafilatura parses a string with its ``HTML_PARSER``, whose error log names the
+    limit: free to read. A page with an XML declaration goes through another parser, so its
+    tree is checked instead."""
+    if tree is None:
+        return True
+    parser = getattr(trafilatura_utils, "HTML_PARSER", None)
+    if parser is None or html.lstrip()[:5].lower() == "<?xml":
+        return bool(_DEEP_XPATH(tree))
+    return any("depth" in entry.message for entry in parser.error_log)
+
+
+_LD_JSON_XPATH = etree.XPath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]')
 _MAX_JSON_DEPTH = 100
 _JSON_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
 _JSON_BRACKETS = re.compile(r"[\[\]{}]")
@@ -50,7 +78,7 @@ def _json_depth(raw: str) -> int:
 def json_ld_objects(tree: lxml_html.HtmlElement) -> list[dict[str, Any]]:
     """Return every JSON-LD object of the page, with ``@graph`` and lists flattened."""
     found: list[dict[str, Any]] = []
-    for script in tree.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
+    for script in _LD_JSON_XPATH(tree):
         raw = (script.text or "").strip()
         raw = re.sub(r"^\s*(?://)?\s*<!\[CDATA\[|(?://)?\s*\]\]>\s*$", "", raw)
         if not raw:

@@ -31,11 +31,19 @@ def collapse_whitespace(value: str | None) -> str | None:
     return text or None
 
 
+# Invisible formatting characters that split words for search and tokenisation: soft
+# hyphens, zero-width spaces, word joiners, byte-order marks (ZWJ and ZWNJ stay: they shape
+# the letters of several scripts and emoji).
+_INVISIBLE = str.maketrans(dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff")))
+
+
 def clean_body(value: str | None) -> str | None:
     """Return body text with each paragraph's whitespace collapsed and paragraphs separated by
-    exactly one blank line; the characters are kept as the page has them."""
+    exactly one blank line; the characters are kept as the page has them, except invisible
+    hyphenation and zero-width characters, which are dropped."""
     if not value:
         return None
+    value = value.translate(_INVISIBLE)
     paragraphs = (collapse_whitespace(p) for p in re.split(r"\n\s*\n", value))
     return "\n\n".join(p for p in paragraphs if p) or None
 

@@ -6,10 +6,12 @@ import json
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 
 @lru_cache(maxsize=1)
@@ -22,6 +24,8 @@ def article_schema() -> dict[str, Any]:
 @lru_cache(maxsize=1)
 def article_validator() -> Draft202012Validator:
     """Return a validator for article records (URI formats checked when the checker can)."""
+    from jsonschema import Draft202012Validator  # only for a record the compiled check refuses
+
     return Draft202012Validator(article_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 

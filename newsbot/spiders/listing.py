@@ -98,6 +98,10 @@ class ListingGate:
 
     # -- discovery order
 
+    def is_discovery(self, url: str) -> bool:
+        """Return True when ``url`` was requested as a sitemap or feed."""
+        return canonical_request_url(url) in self.discovery_seen
+
     def first_discovery(self, url: str) -> bool:
         """Return True the first time a sitemap or feed URL is to be requested."""
         canonical = canonical_request_url(url)

@@ -268,12 +268,7 @@ class SiteSpider(BudgetedRequests, DocumentReader, ListingGate, NewsSpider):
         for request in released:
             yield request
         held = len(response.body)
-        for n, url in enumerate(pages):
-            page = self.page_request(url, depth_links=self.follow_depth, site=site)
-            if page is None:
-                if self.budget.spent_out(site):
-                    return
-                continue
+        for n, page in enumerate(self.listed_requests(pages, site)):
             yield page
             if n % 50 == 49 and not await self.queue_room(held):
                 return
@@ -326,15 +321,20 @@ class SiteSpider(BudgetedRequests, DocumentReader, ListingGate, NewsSpider):
             released = self.settled(host_of(response.url))
         yield from released
         site = response.meta.get("newsbot_site") or self.site_for(response.url)
-        for url in pages:
+        yield from self.listed_requests(pages, site)
+
+    # -- pages
+
+    def listed_requests(self, urls: list[str], site: str) -> Iterator[Request]:
+        """Yield the requests of pages a sitemap or feed of ``site`` lists, until the site's
+        budget is spent."""
+        for url in urls:
             page = self.page_request(url, depth_links=self.follow_depth, site=site)
             if page is None:
                 if self.budget.spent_out(site):
                     return
                 continue
             yield page
-
-    # -- pages
 
     def page_request(self, url: str, depth_links: int, site: str | None = None) -> Request | None:
         """Return the request for a candidate page found at ``depth_links`` links from home
@@ -367,7 +367,8 @@ class SiteSpider(BudgetedRequests, DocumentReader, ListingGate, NewsSpider):
                     yield from self.discovery(response.urljoin(href.attrib["href"]), self.parse_feed, site=site)
         if depth < self.follow_depth and not self.budget.spent_out(site):
             for link in self.link_extractor.extract_links(response):
-                if not self.allowed_page(link.url):
+                # a link to a feed or sitemap already read as one is not fetched as a page
+                if not self.allowed_page(link.url) or self.is_discovery(link.url):
                     continue
                 page = self.page_request(link.url, depth + 1, site=site)
                 if page is None:
