@@ -97,8 +97,8 @@ def read_fastwarc(path: Path) -> tuple[int, float] | None:
     return count, time.perf_counter() - started
 
 
-def measure_extraction(path: Path, sample: int) -> tuple[int, float]:
-    """Return (pages, seconds) of ``extract_article`` over ``sample`` pages of the WARC."""
+def measure_extraction(path: Path, sample: int) -> tuple[int, float, float]:
+    """Return (pages, seconds, CPU seconds) of ``extract_article`` over ``sample`` pages of the WARC."""
     from warcio.archiveiterator import ArchiveIterator
 
     from newsbot.extraction import extract_article
@@ -112,17 +112,17 @@ def measure_extraction(path: Path, sample: int) -> tuple[int, float]:
             if len(pages) >= sample:
                 break
     extract_article(*pages[0])  # warm-up: lazy imports and caches
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for html, url in pages:
         extract_article(html, url)
-    return len(pages), time.perf_counter() - started
+    return len(pages), time.perf_counter() - started, time.process_time() - cpu
 
 
 def run_newsbot(args: list[str], stop: tuple[int, float] | None = None,
-                sample_every: float = 0.2) -> tuple[int, float, str, int, list[int]]:
+                sample_every: float = 0.2) -> tuple[int, float, str, int, list[int], tuple[float, float]]:
     """Run ``newsbot warc ARGS``; with ``stop=(signal, seconds)`` send that signal after that
     long. Return (exit code, seconds, stderr, peak RSS kB of the process tree, RSS kB of the
-    process itself at 25, 50, 75 and 100 % of the run)."""
+    process itself at 25, 50, 75 and 100 % of the run, CPU seconds of the process and of its workers)."""
     started = time.monotonic()
     proc = subprocess.Popen([str(NEWSBOT), "warc", *args, "-L", "INFO"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
@@ -137,7 +137,9 @@ def run_newsbot(args: list[str], stop: tuple[int, float] | None = None,
     sampler.stop()
     series = [parent for parent, _ in sampler.series] or [0]
     quarters = [series[min(len(series) - 1, len(series) * q // 4)] for q in (1, 2, 3, 4)]
-    return proc.returncode, time.monotonic() - started, stderr, sampler.peak_kb, quarters
+    parent_cpu = sampler.cpu.get(proc.pid, 0.0)
+    workers_cpu = sum(cpu for pid, cpu in sampler.cpu.items() if pid != proc.pid)
+    return proc.returncode, time.monotonic() - started, stderr, sampler.peak_kb, quarters, (parent_cpu, workers_cpu)
 
 
 def ids_of(*paths: Path) -> Counter[str]:
@@ -210,12 +212,15 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("(l) fastwarc: not installed (pip install fastwarc to compare)")
 
-    pages, seconds = measure_extraction(archive, args.extract_sample)
-    single = pages / seconds
-    print(f"(a) extract_article, one process: {pages} pages in {seconds:.1f} s: {single:.1f} pages/s")
+    pages, seconds, cpu = measure_extraction(archive, args.extract_sample)
+    single, single_cpu = pages / seconds, cpu / pages
+    print(f"(a) extract_article, one process: {pages} pages in {seconds:.1f} s: {single:.1f} pages/s "
+          f"({1000 * single_cpu:.1f} ms CPU a page)")
 
     out = args.workdir / "out.jsonl"
-    code, seconds, stderr, peak_kb, quarters = run_newsbot([str(archive), "--no-state", "-o", str(out)])
+    code, seconds, stderr, peak_kb, quarters, (parent_cpu, workers_cpu) = run_newsbot(
+        [str(archive), "--no-state", "-o", str(out)]
+    )
     found = re.search(r"pages fetched: (\d+)", stderr)
     extracted = int(found[1]) if found else 0
     rate = extracted / seconds
@@ -224,6 +229,11 @@ def main(argv: list[str] | None = None) -> int:
           f"RSS of the process at 25/50/75/100 % of the run: {'/'.join(f'{q / 1024:.0f}' for q in quarters)} MB")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} (the machine has {os.cpu_count()} cores)")
     print(f"c/a = {rate / single:.2f} (target >= 1.6 on 2 cores)")
+    if extracted:
+        per_page = (parent_cpu + workers_cpu) / extracted
+        print(f"CPU a page: the process {1000 * parent_cpu / extracted:.1f} ms (reading, decoding, pipelines, "
+              f"output), its workers {1000 * workers_cpu / extracted:.1f} ms; at these costs, every core busy, "
+              f"c/a could be {(os.cpu_count() or 1) * single_cpu / per_page:.2f}")
 
     if args.skip_resume:
         return 0

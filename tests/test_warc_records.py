@@ -87,8 +87,11 @@ def test_resuming_at_an_offset_reads_from_that_record_on(tmp_path: Path) -> None
     found = events(tmp_path / "a.warc.gz", start=offsets[4])
     assert [e.offset for e in found] == offsets[4:]
     # a checkpoint inside a record (after a bad one) finds the next record without a second report
-    inside = events(tmp_path / "a.warc.gz", start=offsets[4] + 1)
-    assert [e.offset for e in inside] == offsets[5:]
+    for name in ("a.warc.gz", "a.warc"):
+        offsets = write_warc(tmp_path / name, records)
+        for delta in (1, 2, 7, 100):
+            inside = events(tmp_path / name, start=offsets[4] + delta)
+            assert [e.offset for e in inside] == offsets[5:], (name, delta)
 
 
 def test_filters_by_site_and_warc_date(tmp_path: Path) -> None:

@@ -187,6 +187,11 @@ def read_archive(source: Source, start: int, filters: RecordFilter, max_size: in
     # after a bad record, failures before the next good record are the same damage; a
     # resumed read may start inside a record that was reported before
     resyncing = start > 0
+    if start > 0 and not _starts_a_record(source, start):
+        found = _next_start(source, start, compressed)
+        if found is None:
+            return
+        offset = found
     while True:
         raw = source.open_at(offset)
         iterator = _QuietIterator(raw, arc2warc=True)
@@ -231,6 +236,17 @@ def read_archive(source: Source, start: int, filters: RecordFilter, max_size: in
         if resume is None:
             return
         offset = resume
+
+
+def _starts_a_record(source: Source, offset: int) -> bool:
+    """Return True when a record (a gzip member, a WARC or an ARC record) starts at ``offset``."""
+    raw = source.open_at(offset)
+    head = raw.read(9)
+    if source.seekable:
+        raw.close()
+    else:
+        raw.unread(head)
+    return head.startswith((GZIP_MAGIC, b"WARC/1.", b"http:", b"https:", b"filedesc:", b"dns:"))
 
 
 _ONE_MEMBER = (
