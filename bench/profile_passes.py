@@ -12,7 +12,10 @@ Variants (each a patch of this process only, never of the product):
 - ``always-fallback``: the comparison with the fallback extractors on every page;
 - ``precision``: the fast pass with ``favor_precision`` (no recall escalation, no baseline
   rescue, more pruning);
-- ``no-tables``: the fast pass without ``include_tables``.
+- ``no-tables``: the fast pass without ``include_tables``;
+- ``trafilatura``: not newsbot at all but ``trafilatura.extract`` with its defaults, the
+  baseline of the issue's speed target (extract_article >= 1.5x its pages/s), timed in turn
+  with the others on the same pages.
 
 The variants run page by page in turn (so that each sees the same machine load); the
 table gives body F1 as emitted per dataset and the mean milliseconds per page.
@@ -35,7 +38,7 @@ if str(REPO) not in sys.path:
 
 from bench import quality  # noqa: E402
 
-VARIANTS = ("as-is", "no-fallback", "always-fallback", "precision", "no-tables")
+VARIANTS = ("as-is", "no-fallback", "always-fallback", "precision", "no-tables", "trafilatura")
 
 
 @contextmanager
@@ -92,12 +95,19 @@ def main(argv: list[str] | None = None) -> int:
     if not data:
         print(f"no benchmark data under {args.shared}")
         return 2
+    import trafilatura  # noqa: PLC0415
+
     from newsbot.extraction import extract_article  # noqa: PLC0415
+
+    def run(name: str, page: quality.Page) -> quality.Prediction:
+        if name == "trafilatura":
+            return quality._convert_text(trafilatura.extract(page.html, url=page.url))
+        return quality._convert_newsbot(extract_article(page.html, page.url))
 
     pages = [p for ps in data.values() for p in ps]
     for name in names:  # warm-up
         with variant(name):
-            extract_article(pages[0].html, pages[0].url)
+            run(name, pages[0])
     preds: dict[str, list[quality.Prediction]] = {n: [] for n in names}
     seconds = dict.fromkeys(names, 0.0)
     for i, page in enumerate(pages):
@@ -105,9 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in order:
             with variant(name):
                 started = time.perf_counter()
-                result = extract_article(page.html, page.url)
+                pred = run(name, page)
                 seconds[name] += time.perf_counter() - started
-            preds[name].append(quality._convert_newsbot(result))
+            preds[name].append(pred)
     print(f"{'variant':<16}" + "".join(f"{ds + ' F1':>14}" for ds in data) + f"{'ms/page':>10}")
     for name in names:
         emitted = quality.emitted_predictions(pages, preds[name])
@@ -117,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             offset += len(ds_pages)
             row += f"{summary['body_f1']:>14.4f}"
         row += f"{1000 * seconds[name] / len(pages):>10.1f}"
+        if "trafilatura" in seconds and seconds[name]:
+            row += f"   {seconds['trafilatura'] / seconds[name]:.2f}x trafilatura's pages/s"
         print(row)
     print(f"{len(pages)} pages: " + ", ".join(f"{ds} {len(p)}" for ds, p in data.items()))
     return 0
