@@ -17,12 +17,13 @@ def parse_html(html: str | bytes) -> lxml_html.HtmlElement | None:
     """Return the parsed page, or None when nothing usable can be parsed."""
     if not html:
         return None
-    if isinstance(html, bytes) and html.count(b"<") > SAFE_DEPTH:
-        html = decode_file(html)  # the page's own charset, as load_html would find it
-    if isinstance(html, str):
-        html = flatten_nesting(html)  # libxml2 drops everything past 256 levels
     try:
         tree = load_html(html)
+        if tree is not None and isinstance(tree.tag, str) and tree.xpath(_DEEP_PROBE):
+            # libxml2 drops everything past 256 levels: a page nesting this deep is parsed
+            # again with its wrapper tags past SAFE_DEPTH removed (the string pass costs
+            # time, so only here); decoded in its own charset, as load_html finds it
+            tree = load_html(flatten_nesting(decode_file(html)))
     except (ValueError, etree.ParserError, RecursionError):  # pragma: no cover - lxml quirks
         return None
     if tree is None or not isinstance(tree.tag, str):
@@ -33,6 +34,8 @@ def parse_html(html: str | bytes) -> lxml_html.HtmlElement | None:
     return tree
 
 
+# An element SAFE_DEPTH levels down (the root counted): the tree may have lost text.
+_DEEP_PROBE = "boolean(/*" + "/*" * (SAFE_DEPTH - 1) + ")"
 _MAX_JSON_DEPTH = 100
 _JSON_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
 _JSON_BRACKETS = re.compile(r"[\[\]{}]")
