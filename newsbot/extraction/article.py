@@ -182,7 +182,8 @@ def _is_lede(tree: lxml_html.HtmlElement, description: str, paragraphs: list[str
     """Return True when the page's summary is also the first paragraph of the article text
     (a ``<p>`` among the body's paragraphs), as opposed to a standfirst set apart above it."""
     wanted = squash_text(description)
-    if not wanted or not any(squash_text(p) == wanted for p in paragraphs[:3]):
+    opening = [p for p in paragraphs if len(p) > 80][:2]  # after any short date or kicker lines
+    if not wanted or not any(squash_text(p) == wanted for p in paragraphs[:3] + opening):
         return False
     for p in tree.iter("p"):
         if squash_text(p.text_content()) != wanted:

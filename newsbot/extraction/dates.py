@@ -177,6 +177,8 @@ def refine(found: str, others: Iterable[str], language: str | None = None) -> st
         return found
     mine = datetime.fromisoformat(found)
     for raw in others:
+        if not isinstance(raw, str) or not _TIME_RE.search(raw):
+            continue  # names no time of day: it cannot make ``found`` more precise (and is not parsed)
         iso = to_iso8601(raw, language)
         if not iso or len(iso) == 10:
             continue
