@@ -3,6 +3,7 @@
     .venv/bin/python bench/warc.py                      # 5,000 pages, every part
     .venv/bin/python bench/warc.py --pages 20000        # scale it
     .venv/bin/python bench/warc.py --skip-resume        # throughput and memory only
+    .venv/bin/python bench/warc.py --big-gb 2           # memory on a 2 GB archive only
 
 Writes (once, kept in ``--workdir``) a gzipped WARC of ``--pages`` article pages of the
 throughput benchmark's synthetic site (``bench/synthsite.py``: fixture articles dressed as
@@ -68,6 +69,37 @@ def write_archive(path: Path, pages: int, seed: int) -> int:
                                                           http_headers=headers))
     tmp.replace(path)
     return path.stat().st_size
+
+
+def write_big_archive(path: Path, gigabytes: float, pages: int, seed: int) -> tuple[int, int]:
+    """Write (unless it exists) an uncompressed WARC of at least ``gigabytes`` GB, the
+    synthetic pages repeated at distinct URLs; return (size in bytes, response records)."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    if not path.exists():
+        target = int(gigabytes * 1e9)
+        bodies = [(page_path, page.replace("__ORIGIN__", ORIGIN).encode("utf-8"))
+                  for page_path, page in article_pages(pages, seed)]
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("wb") as file:
+            writer = WARCWriter(file, gzip=False)
+            copy = 0
+            while file.tell() < target:
+                for page_path, body in bodies:
+                    headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                                          ("Content-Length", str(len(body)))], protocol="HTTP/1.1")
+                    url = f"{ORIGIN}{page_path}?copy={copy}"
+                    writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
+                                                                  http_headers=headers))
+                    if file.tell() >= target:
+                        break
+                copy += 1
+        tmp.replace(path)
+    with path.open("rb") as file:
+        records = sum(1 for record in ArchiveIterator(file) if record.rec_type == "response")
+    return path.stat().st_size, records
 
 
 def read_warcio(path: Path) -> tuple[int, float]:
@@ -183,6 +215,20 @@ def resume_test(archive: Path, folder: Path) -> bool:
     return ok
 
 
+def memory_test(args: argparse.Namespace) -> int:
+    """(m): peak RSS reading a big uncompressed WARC; return 0 when under 400 MB."""
+    big = args.workdir / f"big-{args.big_gb:g}gb-{args.seed}.warc"
+    size, records = write_big_archive(big, args.big_gb, args.pages, args.seed)
+    out = args.workdir / "big-out.jsonl"
+    code, seconds, stderr, peak_kb, quarters, _ = run_newsbot([str(big), "--no-state", "-o", str(out)])
+    found = re.search(r"pages fetched: (\d+)", stderr)
+    print(f"(m) {big.name}: {size / 1e9:.2f} GB, {records} response records; newsbot warc: exit {code}, "
+          f"{found[1] if found else '?'} pages in {seconds:.0f} s ({records / seconds:.0f} records/s); "
+          f"peak RSS of the process and its workers {peak_kb / 1024:.0f} MB; RSS of the process at "
+          f"25/50/75/100 % of the run: {'/'.join(f'{q / 1024:.0f}' for q in quarters)} MB (target: peak under 400 MB)")
+    return 0 if code == 0 and peak_kb < 400 * 1024 else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures; return 1 when the resume test failed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -193,8 +239,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/newsbot-bench-warc"))
     parser.add_argument("--skip-resume", action="store_true")
     parser.add_argument("--resume-only", action="store_true", help="only (r)")
+    parser.add_argument("--big-gb", type=float, default=0.0, help="only (m): a WARC of this many GB")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.big_gb:
+        return memory_test(args)
     archive = args.workdir / f"synthetic-{args.pages}-{args.seed}.warc.gz"
     size = write_archive(archive, args.pages, args.seed)
     print(f"archive: {archive} ({args.pages} pages, {size / 1e6:.1f} MB gzipped); {os.cpu_count()} cores")

@@ -1,7 +1,5 @@
 """python -m newsbot."""
 
-import sys
+from newsbot.cli import entry
 
-from newsbot.cli import main
-
-sys.exit(main())
+entry()

@@ -30,6 +30,21 @@ def main(argv: list[str] | None = None) -> int:
         return quiet_broken_pipe()
 
 
+def entry() -> None:
+    """The console script: run :func:`main` and exit with its code (never returns).
+
+    A stop signal that arrives once the command has returned (a second Ctrl-C while the
+    interpreter shuts down its worker pool) changes nothing any more: it is ignored, where
+    Python's shutdown would restore the default action and end the process by the signal,
+    hiding the exit code."""
+    import signal
+
+    code = main()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    sys.exit(code)
+
+
 def quiet_broken_pipe() -> int:
     """End quietly when the reader of standard output went away (``newsbot ... | head``):
     point stdout at devnull so that the interpreter's final flush does not fail too, and
@@ -42,4 +57,4 @@ def quiet_broken_pipe() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
