@@ -14,7 +14,7 @@ from lxml import html as lxml_html
 from trafilatura import bare_extraction
 
 from newsbot.extraction.clutter import strip_clutter_nodes
-from newsbot.extraction.text import block_key, collapse_whitespace, reading_length
+from newsbot.extraction.text import block_key, collapse_whitespace, paragraphs_length
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ def embedded_body(declared: list[str], tree: lxml_html.HtmlElement, url: str) ->
     best: list[str] = []
     for value in candidates:
         paragraphs = _fragment_paragraphs(value, url)
-        if reading_length(" ".join(paragraphs)) > reading_length(" ".join(best)):
+        if paragraphs_length(paragraphs) > paragraphs_length(best):
             best = paragraphs
     return best
 

@@ -40,7 +40,7 @@ from lxml import html as lxml_html
 
 from newsbot.extraction.dates import first_date
 from newsbot.extraction.metadata import PageMetadata
-from newsbot.extraction.text import collapse_whitespace, reading_length
+from newsbot.extraction.text import collapse_whitespace, paragraphs_length, reading_length
 from newsbot.items import NO_RECORD_REASONS, Article
 
 LISTING_TYPES = frozenset("CollectionPage ItemList SearchResultsPage ProfilePage AboutPage ContactPage".split())
@@ -104,14 +104,14 @@ def prose_words(paragraphs: list[str]) -> int:
 
 def prose_share(paragraphs: list[str]) -> float:
     """Return the share of the main text's words that are in running paragraphs."""
-    total = reading_length(" ".join(paragraphs))
+    total = paragraphs_length(paragraphs)
     return prose_words(paragraphs) / total if total else 0.0
 
 
 def is_brief(meta: PageMetadata, paragraphs: list[str], min_words: int) -> bool:
     """Return True when the page is a short news brief: it names an article type, its main
     text has half ``min_words`` words or more, and nearly all of them are running prose."""
-    words = reading_length(" ".join(paragraphs))
+    words = paragraphs_length(paragraphs)
     return (
         min_words // 2 <= words < min_words and declares_article_type(meta) and prose_share(paragraphs) >= _BRIEF_PROSE
     )
@@ -185,7 +185,7 @@ def classify_page(meta: PageMetadata, paragraphs: list[str], min_words: int) -> 
     """Return the page type (``"article"``, ``"listing"`` or ``"other"``) from the main
     text ``paragraphs`` and the page."""
     tree = meta.tree
-    words = reading_length(" ".join(paragraphs))
+    words = paragraphs_length(paragraphs)
     running = running_paragraphs(paragraphs)
     declared = declares_article(meta)
     if len(paragraphs) >= 3 and link_density(tree, paragraphs) > 0.5:

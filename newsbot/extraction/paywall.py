@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
+from lxml import etree
 from lxml import html as lxml_html
 
 # Subscription and metering prompts, in the languages of the pages newsbot meets. Each
@@ -122,13 +123,17 @@ def declared_paywall(objects: list[dict[str, Any]], article: dict[str, Any] | No
     return None
 
 
+_CLASS_ID_VALUES = etree.XPath("//body//@class | //body//@id", smart_strings=False)
+_CLASS_ID_ATTRIBUTES = etree.XPath("//body//@class | //body//@id")
+
+
 def marked_paywall(tree: lxml_html.HtmlElement) -> bool:
     """Return True when a block marked as a paywall by its class or id holds a
     subscription prompt (a class alone decides nothing)."""
-    values = tree.xpath("//body//@class | //body//@id")
-    markers = " ".join(values).lower()
+    markers = " ".join(_CLASS_ID_VALUES(tree)).lower()  # plain strings: cheap
     if not any(stem in markers for stem in _MARKER_STEMS):
         return False  # most pages: no marker at all
+    values = _CLASS_ID_ATTRIBUTES(tree)  # each knows its element
     seen: set[lxml_html.HtmlElement] = set()
     for value in values:
         folded = value.lower()

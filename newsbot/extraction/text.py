@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -51,7 +52,7 @@ def clean_body(value: str | None) -> str | None:
 def count_words(text: str | None) -> int:
     """Return the number of words in ``text``: ``\\w+`` runs, with each Chinese character
     and kana counted as a word."""
-    return len(_WORD_RE.findall(text or ""))
+    return _counts(text or "")[0]
 
 
 _UNSPACED_SCRIPT = re.compile(
@@ -59,13 +60,30 @@ _UNSPACED_SCRIPT = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=512)
+def _counts(text: str) -> tuple[int, int]:
+    """Return (words, characters of a script written without spaces) of ``text``; cached,
+    since each step of one page counts the same paragraphs and body again."""
+    return len(_WORD_RE.findall(text)), len(_UNSPACED_SCRIPT.findall(text))
+
+
 def reading_length(text: str) -> int:
     """Return the body's length in words, counting two characters of a script written
     without spaces (Chinese, Japanese, Thai, ...) as one word, so that such an article is
     not "too short" for having few ``\\w+`` runs."""
-    words = count_words(text)
-    unspaced = len(_UNSPACED_SCRIPT.findall(text))
+    words, unspaced = _counts(text)
     return words + unspaced // 2 if unspaced else words
+
+
+def paragraphs_length(paragraphs: list[str]) -> int:
+    """Return ``reading_length(" ".join(paragraphs))`` without joining them: no word spans
+    the joining space, so the counts of the paragraphs (cached) add up."""
+    words = unspaced = 0
+    for p in paragraphs:
+        w, u = _counts(p)
+        words += w
+        unspaced += u
+    return words + unspaced // 2
 
 
 def squash_text(text: str) -> str:
