@@ -65,7 +65,7 @@ def digest_chunk(chunk: list[tuple[str, str, str, bytes]]) -> tuple[list[str], f
     """Return the JSON lines of the pages ``(dataset, key, url, html)`` and the CPU seconds
     their extraction took."""
     _quiet()
-    from newsbot.extraction import extract_article  # noqa: PLC0415
+    from newsbot.extraction import extract_article
 
     lines: list[str] = []
     cpu = 0.0
@@ -74,7 +74,9 @@ def digest_chunk(chunk: list[tuple[str, str, str, bytes]]) -> tuple[list[str], f
         article = extract_article(html, url)
         cpu += time.process_time() - started
         record = {k: v for k, v in dataclasses.asdict(article).items() if k not in TIME_FIELDS}
-        lines.append(json.dumps({"dataset": dataset, "page": key, "record": record}, ensure_ascii=False, sort_keys=True))
+        lines.append(
+            json.dumps({"dataset": dataset, "page": key, "record": record}, ensure_ascii=False, sort_keys=True)
+        )
     return lines, cpu
 
 
@@ -98,8 +100,10 @@ def write_digest(shared: Path, out: Path, jobs: int = 1, limit: int | None = Non
                 lines.extend(part)
                 cpu += seconds
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"{len(lines)} pages -> {out}; extraction CPU {cpu:.1f} s ({1000 * cpu / len(lines):.1f} ms/page)",
-          file=sys.stderr)
+    print(
+        f"{len(lines)} pages -> {out}; extraction CPU {cpu:.1f} s ({1000 * cpu / len(lines):.1f} ms/page)",
+        file=sys.stderr,
+    )
     return cpu
 
 
@@ -139,7 +143,9 @@ def _short(value: Any, width: int = 300) -> Any:
 def main(argv: list[str] | None = None) -> int:
     """Write a digest or compare two; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--shared", type=Path, default=default_shared(), help="folder holding aeb/, fundus-dev/, trafeval-dev/")
+    parser.add_argument(
+        "--shared", type=Path, default=default_shared(), help="folder holding aeb/, fundus-dev/, trafeval-dev/"
+    )
     parser.add_argument("--out", type=Path, help="digest file to write")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--limit", type=int, default=None, help="pages per dataset")
