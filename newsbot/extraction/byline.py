@@ -25,7 +25,7 @@ def _byline_elements(tree: lxml_html.HtmlElement, limit: int) -> list[lxml_html.
     cost twice as much, and went on to the end)."""
     found: list[lxml_html.HtmlElement] = []
     search = _BYLINE_CLASS_RE.search
-    for el in tree.iter(etree.Element):
+    for el in tree.getroottree().getroot().iter(etree.Element):  # the whole document, as ``//*`` was
         get = el.get
         cls = get("class")
         if (
