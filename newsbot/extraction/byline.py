@@ -63,6 +63,7 @@ _BYLINE_PREFIX_ONLY_RE = re.compile(r"(?i)\b(?:by|von|par|por|door|af|av|de|di|d
 # Elements whose text (whitespace collapsed as XPath's normalize-space does) starts with
 # one of these: a "By Ann Lee" line.
 _BY_PREFIXES = ("By ", "By:", "Von ", "Von:", "Par ", "Por ", "Door ", "Av ", "Af ")
+_BY_INITIALS = frozenset(p[0] for p in _BY_PREFIXES)
 _BY_PREFIX_TAGS = ("p", "span", "div", "li")
 _XML_SPACE_RE = re.compile(r"[ \t\r\n]+")
 
@@ -70,6 +71,14 @@ _XML_SPACE_RE = re.compile(r"[ \t\r\n]+")
 def _starts_with_by(el: lxml_html.HtmlElement) -> bool:
     """Return True when the text of ``el`` starts with a byline prefix; reads only the
     first few characters (a container's whole text would be the page)."""
+    for text in el.itertext():  # most elements: the first letter is no prefix's
+        text = text.lstrip(" \t\r\n")
+        if text:
+            if text[0] not in _BY_INITIALS:
+                return False
+            break
+    else:
+        return False  # no text
     head = ""
     for text in el.itertext():
         head = _XML_SPACE_RE.sub(" ", head + text).lstrip(" ")

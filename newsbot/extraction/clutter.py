@@ -134,14 +134,35 @@ def _strong_clutter(marker: str) -> bool:
 _FEATURE_CLASS = re.compile(r"(?<![\w-])(?:has|enable|enabled|with|without|no|non|not|is)[-_][\w-]+", re.IGNORECASE)
 
 
+def _lowercase_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """Return ``pattern`` (case-insensitive, written in lower case) compiled case-sensitive:
+    on an ASCII text made lower case it finds what ``pattern`` finds in the text, about four
+    times faster."""
+    if pattern.pattern != pattern.pattern.lower():
+        raise ValueError(f"not a lower-case pattern: {pattern.pattern!r}")
+    return re.compile(pattern.pattern)
+
+
+_FEATURE_CLASS_LOW = _lowercase_twin(_FEATURE_CLASS)
+_CONTENT_PATTERNS_LOW = _lowercase_twin(_CONTENT_PATTERNS)
+_CLUTTER_PATTERNS_LOW = _lowercase_twin(_CLUTTER_PATTERNS)
+
+
 def _marker_verdict(marker: str) -> tuple[bool, bool]:
     """Return (is the article's text container, is a clutter block) for a marker string."""
     verdict = _VERDICTS.get(marker)
     if verdict is None:
-        low = _FEATURE_CLASS.sub(" ", marker).lower()
-        is_content = any(w in low for w in _CONTENT_HINTS) and _CONTENT_PATTERNS.search(marker) is not None
+        if marker.isascii():  # nearly all: the case-sensitive patterns on the lower-case text
+            target = marker.lower()
+            low = _FEATURE_CLASS_LOW.sub(" ", target)
+            content, clutter = _CONTENT_PATTERNS_LOW.search, _CLUTTER_PATTERNS_LOW.search
+        else:
+            target = marker
+            low = _FEATURE_CLASS.sub(" ", marker).lower()
+            content, clutter = _CONTENT_PATTERNS.search, _CLUTTER_PATTERNS.search
+        is_content = any(w in low for w in _CONTENT_HINTS) and content(target) is not None
         is_clutter = not _CLUTTER_TOKENS.isdisjoint(_TOKEN_SPLIT.split(low)) or (
-            any(h in low for h in _PATTERN_HINTS) and _CLUTTER_PATTERNS.search(marker) is not None
+            any(h in low for h in _PATTERN_HINTS) and clutter(target) is not None
         )
         verdict = (is_content, is_clutter)
         if len(_VERDICTS) >= _VERDICTS_MAX:

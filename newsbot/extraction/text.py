@@ -7,7 +7,6 @@ import re
 import unicodedata
 from typing import Any
 
-_SPACE_RE = re.compile(r"\s+")
 # A word is a run of word characters, except that each Chinese character and each kana
 # counts as one word: those scripts do not put spaces between words.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -19,7 +18,8 @@ def clean_whitespace(value: str | None) -> str | None:
     None when nothing is left."""
     if value is None:
         return None
-    text = _SPACE_RE.sub(" ", unicodedata.normalize("NFC", str(value)).replace("\u00ad", "")).strip()
+    # str.split() splits at what ``\s`` matches (both are str.isspace): the regex's result, faster
+    text = " ".join(unicodedata.normalize("NFC", str(value)).replace("\u00ad", "").split())
     return text or None
 
 
@@ -28,7 +28,7 @@ def collapse_whitespace(value: str | None) -> str | None:
     as the page has them (body text keeps its Unicode form), or None when nothing is left."""
     if value is None:
         return None
-    text = _SPACE_RE.sub(" ", str(value)).strip()
+    text = " ".join(str(value).split())  # as re.sub(r"\s+", " ", ...).strip(), faster
     return text or None
 
 
