@@ -183,11 +183,15 @@ def _marker_text(el: lxml_html.HtmlElement) -> str:
 # page's text (a Blogger "widget Blog" or an ASP.NET page-wide <form> wraps the article).
 _GUARDED_TAGS = frozenset(("form", "noscript"))
 
-_ALL_TEXT = ".//text()[not(ancestor::script or ancestor::style)]"
+# Compiled once, returning plain strings (no link back to their element: cheaper).
+_ALL_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style)]", smart_strings=False)
+_TEXT = etree.XPath(".//text()", smart_strings=False)
+_HOVER_CARDS = etree.XPath(".//p//span[.//img][count(.//a) >= 2]")
+_LINKED_PARAGRAPHS = etree.XPath(".//p[.//a]")
 
 
-def _text_len(el: lxml_html.HtmlElement, xpath: str = ".//p//text()") -> int:
-    return sum(len(t.strip()) for t in el.xpath(xpath))
+def _text_len(el: lxml_html.HtmlElement, xpath: etree.XPath) -> int:
+    return sum(len(t.strip()) for t in xpath(el))
 
 
 class _TextSizes:
@@ -199,7 +203,7 @@ class _TextSizes:
         self.p_len: dict[lxml_html.HtmlElement, int] = {}
         for p in root.iter("p"):
             if p not in self.p_len:
-                self.p_len[p] = _text_len(p, ".//text()")
+                self.p_len[p] = _text_len(p, _TEXT)
                 for inner in p.iterdescendants("p"):  # nested <p> in broken markup: count once
                     self.p_len[inner] = 0
         self.p_total = sum(self.p_len.values())
@@ -327,14 +331,14 @@ def _strip_inline_clutter(root: lxml_html.HtmlElement) -> int:
     holding a picture and links) and paragraphs that are nothing but a link (inline
     teasers such as "FULL COVERAGE OF THE VOTE")."""
     removed = 0
-    cards = root.xpath(".//p//span[.//img][count(.//a) >= 2]")
+    cards = _HOVER_CARDS(root)
     for card in cards:
         if any(inner is not card for inner in card.iter("span") if inner in cards):
             continue  # remove the innermost card only: its wrapper holds the linked name
         if card.getparent() is not None:
             _drop_keep_tail(card)
             removed += 1
-    for p in root.xpath(".//p[.//a]"):
+    for p in _LINKED_PARAGRAPHS(root):
         text = p.text_content().strip()
         if len(text) < 15 or len(text) > 200:
             continue

@@ -123,8 +123,11 @@ def declared_paywall(objects: list[dict[str, Any]], article: dict[str, Any] | No
     return None
 
 
-_CLASS_ID_VALUES = etree.XPath("//body//@class | //body//@id", smart_strings=False)
-_CLASS_ID_ATTRIBUTES = etree.XPath("//body//@class | //body//@id")
+# One walk (a union of two paths walked the page twice); an element's class and id come
+# in the order the element has them, as in the union.
+_CLASS_ID = '//body//@*[name()="class" or name()="id"]'
+_CLASS_ID_VALUES = etree.XPath(_CLASS_ID, smart_strings=False)
+_CLASS_ID_ATTRIBUTES = etree.XPath(_CLASS_ID)
 
 
 def marked_paywall(tree: lxml_html.HtmlElement) -> bool:
