@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from newsbot.extraction.dates import first_date
@@ -51,29 +52,35 @@ _RUNNING_WORDS = 12
 _BRIEF_PROSE = 0.8  # share of a brief's words in running paragraphs
 
 
+# Publication dates in the markup (one walk for both kinds of ``itemprop`` attribute).
+_MARKUP_DATES = etree.XPath(
+    '//*[@itemprop="datePublished"]/@*[name()="datetime" or name()="content"] | //time[@pubdate]/@datetime'
+)
+# Links with more than 20 characters of text (``normalize-space`` collapses less than
+# ``str.split``, so it never counts fewer): only these can be a paragraph of the text.
+_LONG_LINKS = etree.XPath("descendant-or-self::a[string-length(normalize-space()) > 20]")
+
+
 def has_structured_date(meta: PageMetadata) -> bool:
     """Return True when the page states a valid publication date in its metadata or markup
     (a placeholder such as ``0000-00-00`` or an impossible date does not count)."""
-    raw = (
-        meta.ld("datePublished")
-        + meta.meta(
-            "article:published_time",
-            "og:article:published_time",
-            "datepublished",
-            "pubdate",
-            "publishdate",
-            "dc.date.issued",
-            "dcterms.issued",
-            "dc.date",
-            "date",
-            "parsely-pub-date",
-        )
-        + meta.tree.xpath(
-            '//*[@itemprop="datePublished"]/@datetime | //*[@itemprop="datePublished"]/@content'
-            " | //time[@pubdate]/@datetime"
-        )
+    declared = meta.ld("datePublished") + meta.meta(
+        "article:published_time",
+        "og:article:published_time",
+        "datepublished",
+        "pubdate",
+        "publishdate",
+        "dc.date.issued",
+        "dcterms.issued",
+        "dc.date",
+        "date",
+        "parsely-pub-date",
     )
-    return first_date(raw[:6]) is not None
+    if first_date(declared[:6]) is not None:
+        return True
+    if len(declared) >= 6:
+        return False  # the first six candidates decide; the markup's come after
+    return first_date(_MARKUP_DATES(meta.tree)[: 6 - len(declared)]) is not None
 
 
 def declares_article_type(meta: PageMetadata) -> bool:
@@ -174,7 +181,7 @@ def link_density(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> float:
         return 0.0
     texts = {p.strip() for p in paragraphs}
     linked = 0
-    for a in tree.iter("a"):
+    for a in _LONG_LINKS(tree):
         t = " ".join(a.text_content().split())
         if len(t) > 20 and t in texts:
             linked += len(t)

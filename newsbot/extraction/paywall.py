@@ -123,9 +123,8 @@ def declared_paywall(objects: list[dict[str, Any]], article: dict[str, Any] | No
     return None
 
 
-# One walk (a union of two paths walked the page twice); an element's class and id come
-# in the order the element has them, as in the union.
-_CLASS_ID = '//body//@*[name()="class" or name()="id"]'
+# (Two walks of the attribute axis cost less than one that tests every attribute's name.)
+_CLASS_ID = "//body//@class | //body//@id"
 _CLASS_ID_VALUES = etree.XPath(_CLASS_ID, smart_strings=False)
 _CLASS_ID_ATTRIBUTES = etree.XPath(_CLASS_ID)
 
