@@ -75,9 +75,12 @@ _HTML_LANG_XPATH = etree.XPath("/html/@lang")
 _HTTP_LANGUAGE_XPATH = etree.XPath('//meta[@http-equiv="content-language"]/@content')
 
 
+_NON_WORD = re.compile(r"\W+")
+
+
 def _squash(text: str) -> str:
     """Return ``text`` case-folded with every non-word character removed."""
-    return re.sub(r"\W+", "", text.casefold())
+    return _NON_WORD.sub("", text.casefold())
 
 
 class PageMetadata:

@@ -85,9 +85,19 @@ _STEM_RE = re.compile(
 )
 
 
+# _STEM_RE without its flag, case-sensitive: on an ASCII text made lower case it finds what
+# _STEM_RE finds in the text, several times faster (checked at import: no upper case in it).
+_STEM_LOW = re.compile(_STEM_RE.pattern.removeprefix("(?i)"))
+if _STEM_LOW.pattern != _STEM_LOW.pattern.lower() or _STEM_LOW.pattern.startswith("(?"):
+    raise ValueError("_STEM_RE must be written in lower case after its (?i) flag")
+
+
 def is_prompt(text: str) -> bool:
     """Return True when ``text`` (one paragraph) is a subscription or metering prompt."""
-    return len(text) <= _MAX_PROMPT and bool(_STEM_RE.search(text)) and bool(_PROMPT_RE.search(text))
+    if len(text) > _MAX_PROMPT:
+        return False
+    stem = _STEM_LOW.search(text.lower()) if text.isascii() else _STEM_RE.search(text)
+    return stem is not None and bool(_PROMPT_RE.search(text))
 
 
 def strip_paywall_prompts(paragraphs: list[str]) -> tuple[list[str], bool]:

@@ -86,10 +86,13 @@ def paragraphs_length(paragraphs: list[str]) -> int:
     return words + unspaced // 2
 
 
+_NON_WORD = re.compile(r"\W+")
+
+
 def squash_text(text: str) -> str:
     """Return ``text`` NFC-normalised, case-folded, with every run of non-word characters
     one space: the key under which two renderings of one paragraph match."""
-    return re.sub(r"\W+", " ", unicodedata.normalize("NFC", text)).strip().casefold()
+    return _NON_WORD.sub(" ", unicodedata.normalize("NFC", text)).strip().casefold()
 
 
 def block_key(text: str) -> str:
