@@ -53,16 +53,33 @@ _DATE_METAS = (
     "article.published",
     "cxenseparse:recs:publishtime",
 )
-# Elements that show the publication date as text (no machine-readable value).
-_VISIBLE_DATE_XPATH = (
-    "//time[not(@datetime)] | //*[self::span or self::div or self::p or self::small or self::li]"
-    '[contains(@class, "date") or contains(@class, "Date") or contains(@class, "publish")'
-    ' or contains(@class, "posted") or contains(@class, "timestamp") or contains(@class, "datum")'
-    ' or contains(@class, "fecha") or contains(@class, "dato") or contains(@class, "data")][not(.//p)]'
-)
+# Elements that show the publication date as text (no machine-readable value): <time>
+# without ``datetime``, and these elements with a class naming a date and no <p> inside.
+_VISIBLE_DATE_TAGS = frozenset(("span", "div", "p", "small", "li"))
+_VISIBLE_DATE_CLASSES = ("date", "Date", "publish", "posted", "timestamp", "datum", "fecha", "dato", "data")
 
 
-_VISIBLE_DATES = etree.XPath(_VISIBLE_DATE_XPATH)
+def _visible_date_elements(tree: lxml_html.HtmlElement, limit: int) -> list[lxml_html.HtmlElement]:
+    """Return the first ``limit`` elements that may show the date as text, in document
+    order: one walk of the document that stops there (the XPath it replaces, with its
+    predicates on every element, cost twice as much and went on to the end)."""
+    found: list[lxml_html.HtmlElement] = []
+    for el in tree.getroottree().getroot().iter(etree.Element):
+        tag = el.tag
+        if tag == "time":
+            if el.get("datetime") is None:
+                found.append(el)
+        elif tag in _VISIBLE_DATE_TAGS:
+            cls = el.get("class")
+            if cls is None or not any(w in cls for w in _VISIBLE_DATE_CLASSES):
+                continue
+            if next(el.iterdescendants("p"), None) is None:
+                found.append(el)
+        if len(found) >= limit:
+            break
+    return found
+
+
 _CANONICAL_XPATH = etree.XPath('//link[@rel="canonical"]/@href')
 _TITLE_XPATH = etree.XPath("//title")
 _ARTICLE_H1_XPATH = etree.XPath("//article//h1")
@@ -318,7 +335,7 @@ class PageMetadata:
         """Return dates written as text near the headline: ``<time>`` elements without a
         ``datetime``, elements whose class names a date, in document order."""
         texts = []
-        for el in _VISIBLE_DATES(self.tree)[:8]:
+        for el in _visible_date_elements(self.tree, 8):
             text = clean_whitespace(el.text_content())
             if text and 6 <= len(text) <= 80 and re.search(r"\d", text):
                 texts.append(text)
