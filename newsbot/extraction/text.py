@@ -38,6 +38,10 @@ def collapse_whitespace(value: str | None) -> str | None:
 _INVISIBLE = str.maketrans(dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff")))
 
 
+# A blank line: where one paragraph of a text ends and the next begins.
+BLANK_LINE = re.compile(r"\n\s*\n")
+
+
 def clean_body(value: str | None) -> str | None:
     """Return body text with each paragraph's whitespace collapsed and paragraphs separated by
     exactly one blank line; the characters are kept as the page has them, except invisible
@@ -45,7 +49,7 @@ def clean_body(value: str | None) -> str | None:
     if not value:
         return None
     value = value.translate(_INVISIBLE)
-    paragraphs = (collapse_whitespace(p) for p in re.split(r"\n\s*\n", value))
+    paragraphs = (collapse_whitespace(p) for p in BLANK_LINE.split(value))
     return "\n\n".join(p for p in paragraphs if p) or None
 
 
