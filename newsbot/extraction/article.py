@@ -57,7 +57,13 @@ from newsbot.extraction.loader import ArticleLoader
 from newsbot.extraction.metadata import PageMetadata
 from newsbot.extraction.parse import parse_html
 from newsbot.extraction.paywall import paywalled, strip_paywall_prompts
-from newsbot.extraction.text import clean_whitespace, count_words, inline_hover_cards, reading_length, squash_text
+from newsbot.extraction.text import (
+    clean_whitespace,
+    count_words,
+    inline_hover_cards,
+    paragraphs_length,
+    squash_text,
+)
 from newsbot.identity import article_id
 from newsbot.items import Article
 
@@ -113,16 +119,16 @@ def extract_article(html: str | bytes, url: str, *, min_words: int = settings.NE
         paragraphs = split_one_block(paragraphs, blocks)
     paragraphs = add_split_body_parts(cleaned, paragraphs, blocks)
     found = prose_words(paragraphs)
-    if found < min_words // 2 and reading_length(" ".join(paragraphs)) < min_words:
+    if found < min_words // 2 and paragraphs_length(paragraphs) < min_words:
         # no story in what the cleaned page gave: the clutter step may have taken the text or
         # thrown the extractor off, so the page as it is gets a second look
-        second = main_text_paragraphs(deepcopy(tree), url, fast=False)
+        second = main_text_paragraphs(tree, url, fast=False)  # Trafilatura works on its own copy
         if prose_words(second) >= max(2 * found, min_words // 2):
             paragraphs = second
-    if reading_length(" ".join(paragraphs)) < min_words:
+    if paragraphs_length(paragraphs) < min_words:
         # a page whose script renders the text: take it from the data the page embeds
         embedded = embedded_body(meta.ld("articleBody"), tree, url)
-        if reading_length(" ".join(embedded)) > reading_length(" ".join(paragraphs)):
+        if paragraphs_length(embedded) > paragraphs_length(paragraphs):
             paragraphs = embedded
 
     loader = ArticleLoader(base_url=url)

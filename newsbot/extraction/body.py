@@ -14,7 +14,7 @@ from lxml import html as lxml_html
 from trafilatura import bare_extraction
 
 from newsbot.extraction.clutter import strip_clutter_nodes
-from newsbot.extraction.text import block_key, collapse_whitespace, reading_length
+from newsbot.extraction.text import BLANK_LINE, block_key, collapse_whitespace, paragraphs_length
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ def embedded_body(declared: list[str], tree: lxml_html.HtmlElement, url: str) ->
     best: list[str] = []
     for value in candidates:
         paragraphs = _fragment_paragraphs(value, url)
-        if reading_length(" ".join(paragraphs)) > reading_length(" ".join(best)):
+        if paragraphs_length(paragraphs) > paragraphs_length(best):
             best = paragraphs
     return best
 
@@ -255,7 +255,7 @@ def _paragraphs(body: etree._Element) -> Iterator[str]:
 
 
 def _split_text(text: str) -> Iterator[str]:
-    for chunk in re.split(r"\n\s*\n", text):
+    for chunk in BLANK_LINE.split(text):
         cleaned = collapse_whitespace(chunk)
         if cleaned:
             yield cleaned
@@ -302,7 +302,7 @@ def _split_on_double_breaks(el: etree._Element) -> Iterator[str]:
             parts.append("".join(child.itertext()))
         parts.append(child.tail or "")
     text = "".join(parts)
-    for chunk in re.split(r"\n\s*\n", text):
+    for chunk in BLANK_LINE.split(text):
         cleaned = collapse_whitespace(chunk)
         if cleaned:
             yield cleaned

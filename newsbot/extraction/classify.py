@@ -36,11 +36,12 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from newsbot.extraction.dates import first_date
 from newsbot.extraction.metadata import PageMetadata
-from newsbot.extraction.text import collapse_whitespace, reading_length
+from newsbot.extraction.text import collapse_whitespace, paragraphs_length, reading_length
 from newsbot.items import NO_RECORD_REASONS, Article
 
 LISTING_TYPES = frozenset("CollectionPage ItemList SearchResultsPage ProfilePage AboutPage ContactPage".split())
@@ -51,29 +52,35 @@ _RUNNING_WORDS = 12
 _BRIEF_PROSE = 0.8  # share of a brief's words in running paragraphs
 
 
+# Publication dates in the markup (one walk for both kinds of ``itemprop`` attribute).
+_MARKUP_DATES = etree.XPath(
+    '//*[@itemprop="datePublished"]/@*[name()="datetime" or name()="content"] | //time[@pubdate]/@datetime'
+)
+# Links with more than 20 characters of text (``normalize-space`` collapses less than
+# ``str.split``, so it never counts fewer): only these can be a paragraph of the text.
+_LONG_LINKS = etree.XPath("descendant-or-self::a[string-length(normalize-space()) > 20]")
+
+
 def has_structured_date(meta: PageMetadata) -> bool:
     """Return True when the page states a valid publication date in its metadata or markup
     (a placeholder such as ``0000-00-00`` or an impossible date does not count)."""
-    raw = (
-        meta.ld("datePublished")
-        + meta.meta(
-            "article:published_time",
-            "og:article:published_time",
-            "datepublished",
-            "pubdate",
-            "publishdate",
-            "dc.date.issued",
-            "dcterms.issued",
-            "dc.date",
-            "date",
-            "parsely-pub-date",
-        )
-        + meta.tree.xpath(
-            '//*[@itemprop="datePublished"]/@datetime | //*[@itemprop="datePublished"]/@content'
-            " | //time[@pubdate]/@datetime"
-        )
+    declared = meta.ld("datePublished") + meta.meta(
+        "article:published_time",
+        "og:article:published_time",
+        "datepublished",
+        "pubdate",
+        "publishdate",
+        "dc.date.issued",
+        "dcterms.issued",
+        "dc.date",
+        "date",
+        "parsely-pub-date",
     )
-    return first_date(raw[:6]) is not None
+    if first_date(declared[:6]) is not None:
+        return True
+    if len(declared) >= 6:
+        return False  # the first six candidates decide; the markup's come after
+    return first_date(_MARKUP_DATES(meta.tree)[: 6 - len(declared)]) is not None
 
 
 def declares_article_type(meta: PageMetadata) -> bool:
@@ -104,14 +111,14 @@ def prose_words(paragraphs: list[str]) -> int:
 
 def prose_share(paragraphs: list[str]) -> float:
     """Return the share of the main text's words that are in running paragraphs."""
-    total = reading_length(" ".join(paragraphs))
+    total = paragraphs_length(paragraphs)
     return prose_words(paragraphs) / total if total else 0.0
 
 
 def is_brief(meta: PageMetadata, paragraphs: list[str], min_words: int) -> bool:
     """Return True when the page is a short news brief: it names an article type, its main
     text has half ``min_words`` words or more, and nearly all of them are running prose."""
-    words = reading_length(" ".join(paragraphs))
+    words = paragraphs_length(paragraphs)
     return (
         min_words // 2 <= words < min_words and declares_article_type(meta) and prose_share(paragraphs) >= _BRIEF_PROSE
     )
@@ -174,7 +181,7 @@ def link_density(tree: lxml_html.HtmlElement, paragraphs: list[str]) -> float:
         return 0.0
     texts = {p.strip() for p in paragraphs}
     linked = 0
-    for a in tree.iter("a"):
+    for a in _LONG_LINKS(tree):
         t = " ".join(a.text_content().split())
         if len(t) > 20 and t in texts:
             linked += len(t)
@@ -185,7 +192,7 @@ def classify_page(meta: PageMetadata, paragraphs: list[str], min_words: int) -> 
     """Return the page type (``"article"``, ``"listing"`` or ``"other"``) from the main
     text ``paragraphs`` and the page."""
     tree = meta.tree
-    words = reading_length(" ".join(paragraphs))
+    words = paragraphs_length(paragraphs)
     running = running_paragraphs(paragraphs)
     declared = declares_article(meta)
     if len(paragraphs) >= 3 and link_density(tree, paragraphs) > 0.5:

@@ -134,14 +134,35 @@ def _strong_clutter(marker: str) -> bool:
 _FEATURE_CLASS = re.compile(r"(?<![\w-])(?:has|enable|enabled|with|without|no|non|not|is)[-_][\w-]+", re.IGNORECASE)
 
 
+def _lowercase_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """Return ``pattern`` (case-insensitive, written in lower case) compiled case-sensitive:
+    on an ASCII text made lower case it finds what ``pattern`` finds in the text, about four
+    times faster."""
+    if pattern.pattern != pattern.pattern.lower():
+        raise ValueError(f"not a lower-case pattern: {pattern.pattern!r}")
+    return re.compile(pattern.pattern)
+
+
+_FEATURE_CLASS_LOW = _lowercase_twin(_FEATURE_CLASS)
+_CONTENT_PATTERNS_LOW = _lowercase_twin(_CONTENT_PATTERNS)
+_CLUTTER_PATTERNS_LOW = _lowercase_twin(_CLUTTER_PATTERNS)
+
+
 def _marker_verdict(marker: str) -> tuple[bool, bool]:
     """Return (is the article's text container, is a clutter block) for a marker string."""
     verdict = _VERDICTS.get(marker)
     if verdict is None:
-        low = _FEATURE_CLASS.sub(" ", marker).lower()
-        is_content = any(w in low for w in _CONTENT_HINTS) and _CONTENT_PATTERNS.search(marker) is not None
+        if marker.isascii():  # nearly all: the case-sensitive patterns on the lower-case text
+            target = marker.lower()
+            low = _FEATURE_CLASS_LOW.sub(" ", target)
+            content, clutter = _CONTENT_PATTERNS_LOW.search, _CLUTTER_PATTERNS_LOW.search
+        else:
+            target = marker
+            low = _FEATURE_CLASS.sub(" ", marker).lower()
+            content, clutter = _CONTENT_PATTERNS.search, _CLUTTER_PATTERNS.search
+        is_content = any(w in low for w in _CONTENT_HINTS) and content(target) is not None
         is_clutter = not _CLUTTER_TOKENS.isdisjoint(_TOKEN_SPLIT.split(low)) or (
-            any(h in low for h in _PATTERN_HINTS) and _CLUTTER_PATTERNS.search(marker) is not None
+            any(h in low for h in _PATTERN_HINTS) and clutter(target) is not None
         )
         verdict = (is_content, is_clutter)
         if len(_VERDICTS) >= _VERDICTS_MAX:
@@ -162,11 +183,15 @@ def _marker_text(el: lxml_html.HtmlElement) -> str:
 # page's text (a Blogger "widget Blog" or an ASP.NET page-wide <form> wraps the article).
 _GUARDED_TAGS = frozenset(("form", "noscript"))
 
-_ALL_TEXT = ".//text()[not(ancestor::script or ancestor::style)]"
+# Compiled once, returning plain strings (no link back to their element: cheaper).
+_ALL_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style)]", smart_strings=False)
+_TEXT = etree.XPath(".//text()", smart_strings=False)
+_HOVER_CARDS = etree.XPath(".//p//span[.//img][count(.//a) >= 2]")
+_LINKED_PARAGRAPHS = etree.XPath(".//p[.//a]")
 
 
-def _text_len(el: lxml_html.HtmlElement, xpath: str = ".//p//text()") -> int:
-    return sum(len(t.strip()) for t in el.xpath(xpath))
+def _text_len(el: lxml_html.HtmlElement, xpath: etree.XPath) -> int:
+    return sum(len(t.strip()) for t in xpath(el))
 
 
 class _TextSizes:
@@ -178,7 +203,7 @@ class _TextSizes:
         self.p_len: dict[lxml_html.HtmlElement, int] = {}
         for p in root.iter("p"):
             if p not in self.p_len:
-                self.p_len[p] = _text_len(p, ".//text()")
+                self.p_len[p] = _text_len(p, _TEXT)
                 for inner in p.iterdescendants("p"):  # nested <p> in broken markup: count once
                     self.p_len[inner] = 0
         self.p_total = sum(self.p_len.values())
@@ -306,14 +331,14 @@ def _strip_inline_clutter(root: lxml_html.HtmlElement) -> int:
     holding a picture and links) and paragraphs that are nothing but a link (inline
     teasers such as "FULL COVERAGE OF THE VOTE")."""
     removed = 0
-    cards = root.xpath(".//p//span[.//img][count(.//a) >= 2]")
+    cards = _HOVER_CARDS(root)
     for card in cards:
         if any(inner is not card for inner in card.iter("span") if inner in cards):
             continue  # remove the innermost card only: its wrapper holds the linked name
         if card.getparent() is not None:
             _drop_keep_tail(card)
             removed += 1
-    for p in root.xpath(".//p[.//a]"):
+    for p in _LINKED_PARAGRAPHS(root):
         text = p.text_content().strip()
         if len(text) < 15 or len(text) > 200:
             continue

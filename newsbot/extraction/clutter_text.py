@@ -90,8 +90,11 @@ _BYLINE_RULE = re.compile(
 )
 
 
+_NON_WORD = re.compile(r"\W+")
+
+
 def _norm(text: str) -> str:
-    return re.sub(r"\W+", " ", unicodedata.normalize("NFC", text)).strip().casefold()
+    return _NON_WORD.sub(" ", unicodedata.normalize("NFC", text)).strip().casefold()
 
 
 # A short line that asks readers to write in: "Got a story? Email news@paper.example".

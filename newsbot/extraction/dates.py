@@ -141,12 +141,28 @@ def plausible(moment: datetime, now: datetime | None = None) -> bool:
         return False
 
 
+# A date-time in the ISO 8601 form metadata and the record use ("2026-05-13T10:30:00+02:00"):
+# datetime.fromisoformat reads it as python-dateutil does, some fifty times faster.
+_ISO_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})?")
+
+
+def _iso_date_time(value: str | datetime | None) -> tuple[datetime, bool] | None:
+    """Return what :func:`parse_date` returns for an ISO 8601 date-time, read the fast way;
+    None for any other value (and for one ``fromisoformat`` refuses: dateutil decides)."""
+    if not isinstance(value, str) or not _ISO_RE.fullmatch(value):
+        return None
+    try:
+        return datetime.fromisoformat(value), True
+    except ValueError:
+        return None
+
+
 def to_iso8601(value: str | datetime | None, language: str | None = None, now: datetime | None = None) -> str | None:
     """Return ``value`` as ISO 8601: ``YYYY-MM-DD`` for a bare date, else a date-time to the
     second with its UTC offset where the source had one; None when it is not a date or not
     a plausible publication date (see :func:`plausible`). Never raises."""
     try:
-        found = parse_date(value, language)
+        found = _iso_date_time(value) or parse_date(value, language)
         if found is None or not plausible(found[0], now):
             return None
         parsed, has_time = found

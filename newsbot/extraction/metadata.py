@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from htmldate import find_date
+from lxml import etree
 from lxml import html as lxml_html
 
 from newsbot.extraction.authors import clean_author, looks_like_person, split_authors
@@ -52,18 +53,51 @@ _DATE_METAS = (
     "article.published",
     "cxenseparse:recs:publishtime",
 )
-# Elements that show the publication date as text (no machine-readable value).
-_VISIBLE_DATE_XPATH = (
-    "//time[not(@datetime)] | //*[self::span or self::div or self::p or self::small or self::li]"
-    '[contains(@class, "date") or contains(@class, "Date") or contains(@class, "publish")'
-    ' or contains(@class, "posted") or contains(@class, "timestamp") or contains(@class, "datum")'
-    ' or contains(@class, "fecha") or contains(@class, "dato") or contains(@class, "data")][not(.//p)]'
-)
+# Elements that show the publication date as text (no machine-readable value): <time>
+# without ``datetime``, and these elements with a class naming a date and no <p> inside.
+_VISIBLE_DATE_TAGS = frozenset(("span", "div", "p", "small", "li"))
+_VISIBLE_DATE_CLASSES = ("date", "Date", "publish", "posted", "timestamp", "datum", "fecha", "dato", "data")
+
+
+def _visible_date_elements(tree: lxml_html.HtmlElement, limit: int) -> list[lxml_html.HtmlElement]:
+    """Return the first ``limit`` elements that may show the date as text, in document
+    order: one walk of the document that stops there (the XPath it replaces, with its
+    predicates on every element, cost twice as much and went on to the end)."""
+    found: list[lxml_html.HtmlElement] = []
+    for el in tree.getroottree().getroot().iter(etree.Element):
+        tag = el.tag
+        if tag == "time":
+            if el.get("datetime") is None:
+                found.append(el)
+        elif tag in _VISIBLE_DATE_TAGS:
+            cls = el.get("class")
+            if cls is None or not any(w in cls for w in _VISIBLE_DATE_CLASSES):
+                continue
+            if next(el.iterdescendants("p"), None) is None:
+                found.append(el)
+        if len(found) >= limit:
+            break
+    return found
+
+
+_CANONICAL_XPATH = etree.XPath('//link[@rel="canonical"]/@href')
+_TITLE_XPATH = etree.XPath("//title")
+_ARTICLE_H1_XPATH = etree.XPath("//article//h1")
+_H1_XPATH = etree.XPath("//h1")
+# ``@datetime | @content`` of one element, in one walk (a union of two paths walked twice)
+_PUBLISHED_XPATH = etree.XPath('//*[@itemprop="datePublished"]/@*[name()="datetime" or name()="content"]')
+_MODIFIED_XPATH = etree.XPath('//*[@itemprop="dateModified"]/@*[name()="datetime" or name()="content"]')
+_TIME_XPATH = etree.XPath("//time[@datetime]")
+_HTML_LANG_XPATH = etree.XPath("/html/@lang")
+_HTTP_LANGUAGE_XPATH = etree.XPath('//meta[@http-equiv="content-language"]/@content')
+
+
+_NON_WORD = re.compile(r"\W+")
 
 
 def _squash(text: str) -> str:
     """Return ``text`` case-folded with every non-word character removed."""
-    return re.sub(r"\W+", "", text.casefold())
+    return _NON_WORD.sub("", text.casefold())
 
 
 class PageMetadata:
@@ -77,6 +111,7 @@ class PageMetadata:
         self.ld_types = set().union(*(ld_types(o) for o in objects)) if objects else set()
         self.ld_objects = objects
         self._site_key_cache: set[str] | None = None
+        self._cached: dict[str, Any] = {}  # values several steps read (the tree is not changed)
         self.found_people = False  # set by authors(): the names found are people
         self._meta: dict[str, list[str]] = {}
         for el in tree.iter("meta"):
@@ -95,19 +130,32 @@ class PageMetadata:
         """Return the texts of the JSON-LD article's ``key`` property."""
         return as_texts(self.ld_article.get(key), sub) if self.ld_article else []
 
-    def _first_text(self, xpath: str) -> str | None:
-        for el in self.tree.xpath(xpath):
+    def _first_text(self, xpath: etree.XPath) -> str | None:
+        for el in xpath(self.tree):
             text = clean_whitespace(el if isinstance(el, str) else el.text_content())
             if text:
                 return text
         return None
+
+    def _h1(self) -> str | None:
+        """Return the text of the article's ``<h1>`` (else the page's first with text)."""
+        if "h1" not in self._cached:
+            self._cached["h1"] = self._first_text(_ARTICLE_H1_XPATH) or self._first_text(_H1_XPATH)
+        h1: str | None = self._cached["h1"]
+        return h1
+
+    def _title_texts(self) -> list[str]:
+        """Return the text of the page's first ``<title>`` (a list of at most one)."""
+        if "title" not in self._cached:
+            self._cached["title"] = [t.text_content() for t in _TITLE_XPATH(self.tree)][:1]
+        return list(self._cached["title"])
 
     # -- fields
 
     def canonical_url(self) -> str | None:
         """Return the page's canonical URL (rel=canonical, else og:url), absolute; None if
         absent or if it points at a site's home page while this page is not one."""
-        for candidate in self.tree.xpath('//link[@rel="canonical"]/@href') + self.meta("og:url"):
+        for candidate in _CANONICAL_XPATH(self.tree) + self.meta("og:url"):
             absolute = urljoin(self.url, candidate.strip())
             if not absolute.startswith(("http://", "https://")):
                 continue
@@ -129,11 +177,11 @@ class PageMetadata:
         """Return the headline without site-name (or trailing section-name) segments: the
         declared title (OpenGraph, JSON-LD headline, Twitter, Dublin Core), else the
         ``<h1>``, else ``<title>``."""
-        h1 = self._first_text("//article//h1") or self._first_text("//h1")
+        h1 = self._h1()
         candidates = self.meta("og:title") + self.ld("headline") + self.meta("twitter:title", "dc.title")
         if h1:
             candidates.append(h1)
-        candidates += [t.text_content() for t in self.tree.xpath("//title")][:1]
+        candidates += self._title_texts()
         section = self.section()
         for raw in candidates:
             title = strip_site_name(raw, site_name, self.url, h1)
@@ -152,7 +200,7 @@ class PageMetadata:
 
     def headlines(self) -> list[str]:
         """Return every version of the headline the page declares (to drop their repeats)."""
-        h1 = self._first_text("//article//h1") or self._first_text("//h1")
+        h1 = self._h1()
         return [h for h in self.ld("headline") + self.meta("og:title", "twitter:title") + [h1 or ""] if h]
 
     def description(self) -> str | None:
@@ -250,15 +298,18 @@ class PageMetadata:
         ``<time datetime>`` in the article, other date metas, any ``<time datetime>``, then
         htmldate, then a date written in the article's visible text), so a bad or
         impossible value does not hide a good one further down."""
-        tree = self.tree
+        times = _TIME_XPATH(self.tree)  # one walk for both kinds of <time datetime>
+        in_article = [
+            t for t in times if t.get("pubdate") is not None or next(t.iterancestors("article"), None) is not None
+        ]
         candidates = (
             self.ld("datePublished")
             + self.meta("article:published_time", "og:article:published_time")
-            + tree.xpath('//*[@itemprop="datePublished"]/@datetime | //*[@itemprop="datePublished"]/@content')
-            + tree.xpath("//time[@pubdate]/@datetime | //article//time/@datetime")[:3]
+            + _PUBLISHED_XPATH(self.tree)
+            + [t.get("datetime") for t in in_article[:3]]
             + self.ld("dateCreated")
             + self.meta(*_DATE_METAS)
-            + tree.xpath("//time/@datetime")[:3]
+            + [t.get("datetime") for t in times[:3]]
         )
         language = self.language_code()
         for index, candidate in enumerate(candidates):
@@ -272,7 +323,7 @@ class PageMetadata:
 
     def _title_dates(self) -> list[str]:
         """Return the date segments of the page's titles ("Headline | Site | 28.04.2023")."""
-        titles = self.meta("og:title") + [t.text_content() for t in self.tree.xpath("//title")][:1]
+        titles = self.meta("og:title") + self._title_texts()
         return [
             part
             for title in titles
@@ -284,7 +335,7 @@ class PageMetadata:
         """Return dates written as text near the headline: ``<time>`` elements without a
         ``datetime``, elements whose class names a date, in document order."""
         texts = []
-        for el in self.tree.xpath(_VISIBLE_DATE_XPATH)[:8]:
+        for el in _visible_date_elements(self.tree, 8):
             text = clean_whitespace(el.text_content())
             if text and 6 <= len(text) <= 80 and re.search(r"\d", text):
                 texts.append(text)
@@ -310,7 +361,7 @@ class PageMetadata:
                 "dcterms.modified",
                 "last-modified",
             )
-            + self.tree.xpath('//*[@itemprop="dateModified"]/@datetime | //*[@itemprop="dateModified"]/@content')
+            + _MODIFIED_XPATH(self.tree)
         )
         return first_date(candidates, self.language_code())
 
@@ -322,13 +373,16 @@ class PageMetadata:
 
     def language(self) -> str | None:
         """Return the page's language tag."""
-        values = (
-            self.tree.xpath("/html/@lang")
-            + self.ld("inLanguage")
-            + self.meta("og:locale", "content-language", "dc.language", "language")
-        )
-        values += self.tree.xpath('//meta[@http-equiv="content-language"]/@content')
-        return values[0] if values else None
+        if "language" not in self._cached:
+            values = (
+                _HTML_LANG_XPATH(self.tree)
+                + self.ld("inLanguage")
+                + self.meta("og:locale", "content-language", "dc.language", "language")
+            )
+            values = values or _HTTP_LANGUAGE_XPATH(self.tree)  # a walk over the page: only when needed
+            self._cached["language"] = values[0] if values else None
+        language: str | None = self._cached["language"]
+        return language
 
     def section(self) -> str | None:
         """Return the section the article is filed under."""

@@ -30,7 +30,8 @@ def parse_html(html: str | bytes) -> lxml_html.HtmlElement | None:
     if tree is None or not isinstance(tree.tag, str):
         return None
     for script in _LD_JSON_XPATH(tree):
-        if _json_depth(script.text or "") > _MAX_JSON_DEPTH:
+        raw = script.text or ""
+        if raw.count("[") + raw.count("{") > _MAX_JSON_DEPTH and _json_depth(raw) > _MAX_JSON_DEPTH:
             script.text = ""  # json.loads would recurse past Python's limit
     return tree
 
@@ -67,7 +68,8 @@ _JSON_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 def _json_depth(raw: str) -> int:
-    """Return the deepest bracket nesting of a JSON text (strings ignored)."""
+    """Return the deepest bracket nesting of a JSON text (strings ignored): never more
+    than its number of opening brackets, which is counted first."""
     depth = deepest = 0
     for bracket in _JSON_BRACKETS.findall(_JSON_STRING.sub("", raw)):
         depth = depth + 1 if bracket in "[{" else max(0, depth - 1)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
+from lxml import etree
 from lxml import html as lxml_html
 
 # Subscription and metering prompts, in the languages of the pages newsbot meets. Each
@@ -84,9 +85,19 @@ _STEM_RE = re.compile(
 )
 
 
+# _STEM_RE without its flag, case-sensitive: on an ASCII text made lower case it finds what
+# _STEM_RE finds in the text, several times faster (checked at import: no upper case in it).
+_STEM_LOW = re.compile(_STEM_RE.pattern.removeprefix("(?i)"))
+if _STEM_LOW.pattern != _STEM_LOW.pattern.lower() or _STEM_LOW.pattern.startswith("(?"):
+    raise ValueError("_STEM_RE must be written in lower case after its (?i) flag")
+
+
 def is_prompt(text: str) -> bool:
     """Return True when ``text`` (one paragraph) is a subscription or metering prompt."""
-    return len(text) <= _MAX_PROMPT and bool(_STEM_RE.search(text)) and bool(_PROMPT_RE.search(text))
+    if len(text) > _MAX_PROMPT:
+        return False
+    stem = _STEM_LOW.search(text.lower()) if text.isascii() else _STEM_RE.search(text)
+    return stem is not None and bool(_PROMPT_RE.search(text))
 
 
 def strip_paywall_prompts(paragraphs: list[str]) -> tuple[list[str], bool]:
@@ -122,13 +133,19 @@ def declared_paywall(objects: list[dict[str, Any]], article: dict[str, Any] | No
     return None
 
 
+# (Two walks of the attribute axis cost less than one that tests every attribute's name.)
+_CLASS_ID = "//body//@class | //body//@id"
+_CLASS_ID_VALUES = etree.XPath(_CLASS_ID, smart_strings=False)
+_CLASS_ID_ATTRIBUTES = etree.XPath(_CLASS_ID)
+
+
 def marked_paywall(tree: lxml_html.HtmlElement) -> bool:
     """Return True when a block marked as a paywall by its class or id holds a
     subscription prompt (a class alone decides nothing)."""
-    values = tree.xpath("//body//@class | //body//@id")
-    markers = " ".join(values).lower()
+    markers = " ".join(_CLASS_ID_VALUES(tree)).lower()  # plain strings: cheap
     if not any(stem in markers for stem in _MARKER_STEMS):
         return False  # most pages: no marker at all
+    values = _CLASS_ID_ATTRIBUTES(tree)  # each knows its element
     seen: set[lxml_html.HtmlElement] = set()
     for value in values:
         folded = value.lower()
