@@ -207,7 +207,9 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
             robotsreq = Request(
                 f"{url.scheme}://{url.netloc}/robots.txt",
                 priority=self.DOWNLOAD_PRIORITY,
-                meta={"dont_obey_robotstxt": True},
+                # its own download slot: the site's first page does not wait a download
+                # delay behind the robots.txt fetch (later pages keep the site's delay)
+                meta={"dont_obey_robotstxt": True, "download_slot": f"{netloc} robots.txt"},
                 callback=NO_CALLBACK,
             )
             stats = self.crawler.stats

@@ -25,3 +25,20 @@ class TargetBecomesFolder:
         if not self.done:
             self.done = True
             self.target.mkdir()
+
+
+class DownloadSlotRecorder:
+    """Records, as stats ``test/slot/<path>``, the download slot each request went through."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        crawler.signals.connect(self.reached, signal=signals.request_reached_downloader)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> DownloadSlotRecorder:
+        return cls(crawler)
+
+    def reached(self, request: Any, spider: Any) -> None:
+        slot = self.crawler.engine.downloader.get_slot_key(request)
+        path = request.url.split("/", 3)[3] if request.url.count("/") >= 3 else ""
+        self.crawler.stats.set_value(f"test/slot/{path}", slot)

@@ -68,3 +68,17 @@ def test_feeds_are_never_fetched_as_pages(site_crawl: CrawlResult) -> None:
     # the home page declares its feed (<link rel=alternate>) and links to it (<a href>): read
     # as a feed, the link is not fetched again as a page (error not_html)
     assert not {k: v for k, v in site_crawl.stats.items() if k.startswith("newsbot/errors/")}
+
+
+def test_robots_txt_has_its_own_download_slot(fixture_site: FixtureServer) -> None:
+    # the site's first page must not wait the site's download delay behind robots.txt;
+    # the pages themselves keep sharing one slot (one delay, one concurrency limit per site)
+    result = crawl("site", url=fixture_site.url("/"), settings={
+        "EXTENSIONS": {"tests.extensions_for_tests.DownloadSlotRecorder": 0},
+        "CLOSESPIDER_PAGECOUNT": 5,
+    })
+    slots = {k.removeprefix("test/slot/"): v for k, v in result.stats.items() if k.startswith("test/slot/")}
+    robots = slots.pop("robots.txt")
+    assert slots, "no page reached the downloader"
+    assert robots not in set(slots.values())
+    assert len(set(slots.values())) == 1
