@@ -33,6 +33,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from newsbot import settings
+from newsbot.extractpool import EXTRACT_FINISH, blocked_imports_for
 from newsbot.identity import NEAR_DUPLICATE_BITS, FingerprintIndex, article_id, body_fingerprint, url_key
 from newsbot.items import NO_RECORD_REASONS, Article, PageItem
 from newsbot.procpool import (
@@ -92,13 +93,6 @@ class _StatsPipeline:
         return Dropped(reason, f"{reason}: {url}{' (' + detail + ')' if detail else ''}")
 
 
-# extract_article never uses Scrapy (docs/architecture.md), but itemadapter imports it when installed:
-# keeping it out of the extraction workers saves ~20 MB and ~0.3 s of start-up per worker.
-EXTRACT_BLOCKED_IMPORTS = ("scrapy",)
-# Run in the worker on each extracted Article: its body fingerprint, for DedupPipeline.
-EXTRACT_FINISH = "newsbot.identity:add_fingerprint"
-
-
 class ExtractPipeline(_StatsPipeline):
     """Turns a ``PageItem`` into an ``Article`` with :func:`newsbot.extraction.extract_article`.
 
@@ -138,7 +132,7 @@ class ExtractPipeline(_StatsPipeline):
                 workers,
                 function,
                 timeout,
-                blocked_imports=EXTRACT_BLOCKED_IMPORTS if function == settings.NEWSBOT_EXTRACT_FUNCTION else (),
+                blocked_imports=blocked_imports_for(function),
                 finish=EXTRACT_FINISH,
             )
         else:
@@ -170,7 +164,14 @@ class ExtractPipeline(_StatsPipeline):
         """Start the extraction workers, so they load while the first pages download."""
         if self.pool is not None:
             self.pool.start()
-            logger.info("extracting in %d worker processes", self.pool.size)
+            if self.pool.started < self.pool.size:
+                logger.info(
+                    "extracting in %d worker process(es), up to %d when pages wait",
+                    self.pool.started,
+                    self.pool.size,
+                )
+            else:
+                logger.info("extracting in %d worker processes", self.pool.size)
 
     def spider_closed(self) -> None:
         """Stop the extraction workers."""

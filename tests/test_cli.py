@@ -49,6 +49,23 @@ def test_scrape_all_good_exits_zero_and_writes_stdout(fixture_site: FixtureServe
     assert "INFO" in proc.stderr and "INFO" not in proc.stdout
 
 
+def test_a_short_list_starts_one_worker_per_url(tmp_path: Path, fixture_site: FixtureServer,
+                                                expected_records: list[dict[str, Any]]) -> None:
+    # the workers start before Scrapy loads (they load the extraction code meanwhile), as
+    # many as a short list needs; a long list (or stdin) gets the configured number
+    url = fixture_site.url(expected_records[0]["path"])
+    listing = tmp_path / "one.txt"
+    listing.write_text(f"# one story\n{url}\n\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    proc = run_newsbot("scrape", str(listing), "-o", str(out), "-v", "-s", "NEWSBOT_EXTRACT_WORKERS=3")
+    assert proc.returncode == 0, proc.stderr
+    assert [r["source_url"] for r in read_jsonl(out)] == [url]
+    assert "extracting in 1 worker process(es), up to 3 when pages wait" in proc.stderr
+    proc = run_newsbot("scrape", "-", "-o", str(out), "-v", "-s", "NEWSBOT_EXTRACT_WORKERS=3", stdin=url + "\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "extracting in 3 worker processes" in proc.stderr
+
+
 def test_scrape_missing_list_is_a_usage_error(tmp_path: Path) -> None:
     proc = run_newsbot("scrape", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "o.jsonl"))
     assert proc.returncode == 2

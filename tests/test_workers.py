@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from scrapy.exceptions import DropItem
 
 from newsbot.fixture_server import FixtureServer
 from newsbot.logformatter import drop_level
-from newsbot.procpool import PoolBroken, ProcessPool, RemoteError, Utf8Text, WorkerCrashed, WorkerTimeout
+from newsbot.procpool import PoolBroken, ProcessPool, RemoteError, Utf8Text, WorkerCrashed, WorkerTimeout, prestart
 from tests.crawling import CrawlResult, crawl
 from tests.extract_hooks import CRASH_MARKER, HANG_MARKER
 
@@ -147,6 +148,50 @@ def test_workers_that_die_before_they_are_ready_break_the_pool() -> None:
     errors = asyncio.run(main())
     assert all(isinstance(e, PoolBroken) for e in errors), errors
     assert "die before they are ready (3 in a row, the last with exit code 3)" in str(errors[0])
+
+
+def test_prestarted_workers_are_taken_and_more_start_only_when_tasks_wait() -> None:
+    assert prestart(1, f"{HOOKS}:sleep") == 1
+
+    async def main() -> tuple[list[Any], int, list[Any], int]:
+        pool = ProcessPool(2, f"{HOOKS}:sleep")
+        try:
+            # two tasks fit the one prestarted worker (one runs, one waits in its pipe)
+            first = await asyncio.gather(pool.run(0.2), pool.run(0.2))
+            alone = pool.started
+            # four at once: the third finds the worker busy, so the pool starts its second
+            second = await asyncio.gather(*(pool.run(0.3) for _ in range(4)))
+            return first, alone, second, pool.started
+        finally:
+            pool.close()
+
+    first, alone, second, later = asyncio.run(main())
+    assert (first, alone) == ([0.2, 0.2], 1)
+    assert (second, later) == ([0.3] * 4, 2)
+
+
+def test_prestarted_workers_for_another_function_are_not_taken() -> None:
+    prestart(1, f"{HOOKS}:fail")
+    [result] = run_pool(ProcessPool(1, f"{HOOKS}:echo"), (("x",), {}))
+    assert result == "x"  # the pool started its own echo worker, and discarded the other
+
+
+def test_closing_kills_workers_still_loading_and_lets_ready_ones_exit(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="newsbot.procpool")
+
+    async def main() -> list[int | None]:
+        loading = ProcessPool(1, "tests.slow_module:extract")
+        ready = ProcessPool(1, f"{HOOKS}:echo")
+        loading.start()
+        assert await ready.run(1) == 1
+        processes = [w.process for w in [*loading._workers, *ready._workers]]
+        loading.close()
+        ready.close()
+        return [p.exitcode for p in processes]
+
+    assert asyncio.run(main()) == [-signal.SIGKILL, 0]
+    # killed at once, not after the second the pool waits for a polite exit
+    assert len([r for r in caplog.records if "killed while loading" in r.getMessage()]) == 1
 
 
 # -- real crawls of the fixture site

@@ -37,11 +37,15 @@ def entry() -> None:
     interpreter shuts down its worker pool) changes nothing any more: it is ignored, where
     Python's shutdown would restore the default action and end the process by the signal,
     hiding the exit code."""
+    import gc
     import signal
 
     code = main()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
+    # Everything the run built is garbage now: freezing it spares the interpreter's final
+    # collection of a crawler's objects (~0.3 s); files are closed and flushed as usual.
+    gc.freeze()
     sys.exit(code)
 
 

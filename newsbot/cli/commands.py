@@ -241,6 +241,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         raise UsageError("give site URLs or --config sites.toml")
     _check_site_urls(args.urls)
     output = _output(args, config)
+    from newsbot.extractpool import prestart_workers
+
+    prestart_workers([f"{k}={v}" for k, v in (config.settings if config else {}).items()] + args.set)
     state = None
     if not args.no_state:
         state = (
@@ -333,10 +336,27 @@ def cmd_crawl_shared(args: argparse.Namespace, config: Any) -> int:
     return exit_code(stats, "worker")
 
 
+def _short_list_length(path: str) -> int | None:
+    """Return how many URLs a small list file holds (lines that are neither blank nor
+    ``#`` comments), or None for standard input or a list over 1 MiB."""
+    if path == "-":
+        return None
+    try:
+        if Path(path).stat().st_size > 1 << 20:
+            return None
+        with Path(path).open("rb") as lines:
+            return sum(1 for line in lines if line.strip() and not line.lstrip().startswith(b"#"))
+    except OSError:
+        return None
+
+
 def cmd_scrape(args: argparse.Namespace) -> int:
     """Scrape the URLs of a list file (or stdin)."""
     if args.file != "-" and not Path(args.file).is_file():
         raise UsageError(f"URL list {args.file!r}: no such file")
+    from newsbot.extractpool import prestart_workers
+
+    prestart_workers(args.set, _short_list_length(args.file))
     settings = _settings(args.set, args.log_level)
     apply_options(settings, args)
     # without -o, the records go to standard output
@@ -358,6 +378,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         server = FixtureServer(args.fixtures)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
+    from newsbot.extractpool import prestart_workers
+
+    prestart_workers(args.set)
     settings = _settings(["AUTOTHROTTLE_ENABLED=False", *args.set], args.log_level)
     apply_options(settings, args)
     output, feed_options = feed_entry(args.output, args)

@@ -28,6 +28,10 @@ without blocking: the pipe is enlarged (Linux) so that a page usually goes in on
 and what does not fit is written when the pipe has room (``loop.add_writer``). No thread
 of the crawling process ever touches a worker.
 
+A command can start the workers before it loads its own modules (:func:`prestart`): the
+next pool for the same function takes them, and starts the rest of its size only when a
+task finds every worker busy. Closing a pool kills the workers still loading at once.
+
 Settings read (by :class:`newsbot.pipelines.ExtractPipeline`, which builds the pool):
 
 * ``NEWSBOT_EXTRACT_WORKERS``: worker processes (0 or 1: extract in the crawling process);
@@ -46,6 +50,7 @@ from newsbot.procpool.child import (
     load_function,
 )
 from newsbot.procpool.pool import ProcessPool
+from newsbot.procpool.start import discard_prestarted, prestart
 
 __all__ = [
     "PoolBroken",
@@ -55,6 +60,8 @@ __all__ = [
     "WorkerCrashed",
     "WorkerTimeout",
     "check_function_path",
+    "discard_prestarted",
     "frame",
     "load_function",
+    "prestart",
 ]

@@ -3,6 +3,7 @@ worker loads its function and serves its pipe, and the framing of the messages."
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import signal
@@ -128,6 +129,7 @@ def _worker_main(
         except (EOFError, OSError):  # the crawling process is gone
             return
         if task is None:
+            gc.freeze()  # the exit skips a collection of the loaded modules' objects (~0.1 s)
             return
         args, kwargs = task
         try:

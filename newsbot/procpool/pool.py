@@ -18,11 +18,11 @@ from newsbot.procpool.child import (
     RemoteError,
     WorkerCrashed,
     WorkerTimeout,
-    _worker_main,
     describe_exitcode,
     frame,
     frame_parts,
 )
+from newsbot.procpool.start import Started, discard_prestarted, grow_pipe, start_process, take_prestarted
 
 logger = logging.getLogger("newsbot.procpool")
 
@@ -34,19 +34,6 @@ class _Task:
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
     future: asyncio.Future[Any]
-
-
-_PIPE_SIZE = 1 << 20  # bytes a task pipe holds (Linux's default ceiling for unprivileged users)
-
-
-def _grow_pipe(fd: int) -> None:
-    """Enlarge the pipe of ``fd`` to :data:`_PIPE_SIZE` where the system allows it."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
-    except (ImportError, AttributeError, OSError):  # not Linux, or above the system's limit
-        pass
 
 
 @dataclass(eq=False)
@@ -121,6 +108,7 @@ class ProcessPool:
         self._broken: str | None = None
         self._start_failures = 0  # workers in a row that died before they were ready
         self._closed = False
+        self._spare = 0  # workers still to start when a task finds every worker busy
 
     # -- life cycle
 
@@ -132,12 +120,23 @@ class ProcessPool:
             raise RuntimeError("the pool is closed")
         self._loop = asyncio.get_running_loop()
         self._idle = asyncio.Queue()
+        key = self._key()
+        taken = [w for w in (take_prestarted(key) for _ in range(self.size)) if w is not None]
+        for started in taken:
+            self._adopt(started)
+        if taken:
+            # started by the command for the work it expects; more only if a task waits
+            self._spare = self.size - len(taken)
+            return
         for _ in range(self.size):
             self._spawn()
 
     def close(self) -> None:
-        """Stop every worker: ask politely, then kill what is still running after a second."""
+        """Stop every worker: ask politely, then kill what is still running after a second.
+        A worker still loading the function is killed at once: it holds no task, and
+        waiting for its imports would only delay the end of a short run."""
         self._closed = True
+        discard_prestarted()
         workers, self._workers = list(self._workers), set()
         for worker in workers:
             worker.alive = False
@@ -147,12 +146,21 @@ class ProcessPool:
                 if not task.future.done():
                     task.future.set_exception(PoolBroken("the pool was closed"))
             worker.tasks.clear()
-            self._hang_up(worker, polite=True)
+            self._hang_up(worker, polite=worker.ready)
+            if not worker.ready:
+                worker.process.kill()
+                logger.debug("extraction worker killed while loading: pid %s", worker.process.pid)
         for worker in workers:
             worker.process.join(timeout=1.0)
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join(timeout=1.0)
+
+    @property
+    def started(self) -> int:
+        """Return how many workers run or load now (fewer than ``size`` when the pool took
+        prestarted workers and no task has needed more yet)."""
+        return len(self._workers)
 
     @property
     def pids(self) -> list[int]:
@@ -184,6 +192,9 @@ class ProcessPool:
             while True:
                 if self._broken:
                     raise PoolBroken(self._broken)
+                if self._spare and self._idle.empty() and all(w.ready for w in self._workers):
+                    self._spare -= 1
+                    self._spawn()
                 worker = await self._idle.get()
                 if worker.alive and not worker.retiring:
                     break
@@ -204,28 +215,24 @@ class ProcessPool:
 
     # -- internals
 
+    def _key(self) -> tuple[str, tuple[str, ...], str]:
+        return (self.function_path, tuple(self.blocked_imports), self.finish)
+
     def _spawn(self) -> None:
+        self._adopt(start_process(self._context, self._key()))
+
+    def _adopt(self, started: Started) -> None:
+        """Make a started worker process one of the pool's, watched by the loop."""
         assert self._loop is not None
-        task_reader, task_writer = self._context.Pipe(duplex=False)
-        result_reader, result_writer = self._context.Pipe(duplex=False)
-        process = self._context.Process(
-            target=_worker_main,
-            args=(task_reader, result_writer, self.function_path, self.blocked_imports, self.finish),
-            name="newsbot-extract",
-            daemon=True,
-        )
-        process.start()
-        task_reader.close()
-        result_writer.close()
-        task_fd = os.dup(task_writer.fileno())  # a plain descriptor, written without blocking
-        task_writer.close()
+        task_fd = os.dup(started.tasks.fileno())  # a plain descriptor, written without blocking
+        started.tasks.close()
         os.set_blocking(task_fd, False)
-        _grow_pipe(task_fd)
-        _grow_pipe(result_reader.fileno())
-        worker = _Worker(process=process, task_fd=task_fd, results=result_reader)
+        grow_pipe(task_fd)
+        grow_pipe(started.results.fileno())
+        worker = _Worker(process=started.process, task_fd=task_fd, results=started.results)
         self._workers.add(worker)
-        self._loop.add_reader(result_reader.fileno(), self._on_readable, worker)
-        logger.debug("extraction worker started: pid %s", process.pid)
+        self._loop.add_reader(started.results.fileno(), self._on_readable, worker)
+        logger.debug("extraction worker started: pid %s", started.process.pid)
 
     def _send(self, worker: _Worker, header: bytes, payload: bytes | memoryview) -> None:
         """Write a framed task to the worker: straight from its two parts when nothing is
