@@ -14,10 +14,11 @@ its API does):
    declares;
 2. the clutter step of :mod:`newsbot.extraction.clutter` removes teaser, share, caption, comment and
    other blocks from a copy of the tree;
-3. Trafilatura's ``bare_extraction`` (its fast pass; its comparison with its fallback
-   extractors only when the text misses the page's main block of paragraphs) finds the
-   main text, and its XML body becomes paragraphs (subheadings, list items and quotes
-   each a paragraph of their own);
+3. Trafilatura's ``bare_extraction`` (its fast pass, on the region of the page that holds
+   the article's paragraphs when there is one, see :func:`newsbot.extraction.body.main_region`;
+   its comparison with its fallback extractors, on the whole page, only when the text misses
+   the page's main block of paragraphs) finds the main text, and its XML body becomes
+   paragraphs (subheadings, list items and quotes each a paragraph of their own);
 4. a recall pass puts back what Trafilatura leaves out: the other parts of an article
    split into several containers, subheadings, text between blocks, and for a page that
    renders its text from a script, the body the page embeds in its data;
@@ -45,6 +46,7 @@ from newsbot.extraction.body import (
     add_split_body_parts,
     embedded_body,
     looks_wrong,
+    main_region,
     main_text_paragraphs,
     paragraph_parents,
     split_one_block,
@@ -109,8 +111,9 @@ def extract_article(html: str | bytes, url: str, *, min_words: int = settings.NE
     cleaned = deepcopy(tree)
     inline_hover_cards(cleaned)
     strip_clutter_nodes(cleaned)
-    paragraphs = main_text_paragraphs(cleaned, url)
     blocks = paragraph_parents(cleaned)
+    region = main_region(cleaned, blocks)
+    paragraphs = main_text_paragraphs(region if region is not None else cleaned, url)
     if looks_wrong(paragraphs, blocks):
         # Trafilatura's own pass missed the text block or took the whole page: let it
         # compare with its fallback extractors (twice the time, so only here)
