@@ -16,8 +16,8 @@ its API does):
    other blocks from a copy of the tree;
 3. Trafilatura's ``bare_extraction`` (its fast pass, on the region of the page that holds
    the article's paragraphs when there is one, see :func:`newsbot.extraction.body.main_region`;
-   its comparison with its fallback extractors, on the whole page, only when the text misses
-   the page's main block of paragraphs) finds the main text, and its XML body becomes
+   its comparison with its fallback extractors, on the same region, only when the text
+   misses the page's main block of paragraphs) finds the main text, and its XML body becomes
    paragraphs (subheadings, list items and quotes each a paragraph of their own);
 4. a recall pass puts back what Trafilatura leaves out: the other parts of an article
    split into several containers, subheadings, text between blocks, and for a page that
@@ -117,7 +117,7 @@ def extract_article(html: str | bytes, url: str, *, min_words: int = settings.NE
     if looks_wrong(paragraphs, blocks):
         # Trafilatura's own pass missed the text block or took the whole page: let it
         # compare with its fallback extractors (twice the time, so only here)
-        paragraphs = main_text_paragraphs(cleaned, url, fast=False)
+        paragraphs = main_text_paragraphs(region if region is not None else cleaned, url, fast=False)
     if len(paragraphs) == 1:
         paragraphs = split_one_block(paragraphs, blocks)
     paragraphs = add_split_body_parts(cleaned, paragraphs, blocks)

@@ -35,8 +35,10 @@ def paragraph_parents(tree: lxml_html.HtmlElement) -> dict[lxml_html.HtmlElement
 
 # The region handed to Trafilatura: the smallest element holding this share of the page's
 # paragraph text, widened by a few levels (the headline, standfirst and lists around the
-# paragraphs sit there), and only when it also holds most of the cleaned page's text (a page
-# whose lists or tables are content elsewhere keeps the whole page).
+# paragraphs sit there), and only when it also holds two thirds of the cleaned page's text,
+# script text counted (conservative: a page with text outside the region, in lists, tables
+# or its scripts' data, keeps the whole page; counting visible text only gives the region to
+# more pages and loses standfirsts and lists just outside it).
 _REGION_PARAGRAPH_SHARE = 0.95
 _REGION_LEVELS_UP = 2
 _REGION_TEXT_SHARE = 2 / 3
