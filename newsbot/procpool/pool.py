@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import os
 from collections import deque
 from dataclasses import dataclass, field
@@ -101,7 +100,6 @@ class ProcessPool:
         self.resent = 0
         self.max_waiting = 0
         self._waiting = 0
-        self._context = multiprocessing.get_context("spawn")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._workers: set[_Worker] = set()
         self._idle: asyncio.Queue[_Worker] | None = None  # one entry per free task slot of a worker
@@ -219,7 +217,7 @@ class ProcessPool:
         return (self.function_path, tuple(self.blocked_imports), self.finish)
 
     def _spawn(self) -> None:
-        self._adopt(start_process(self._context, self._key()))
+        self._adopt(start_process(self._key()))
 
     def _adopt(self, started: Started) -> None:
         """Make a started worker process one of the pool's, watched by the loop."""

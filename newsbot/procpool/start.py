@@ -24,6 +24,10 @@ class Started:
 
 _prestarted: list[Started] = []
 
+# Workers are spawned, never forked: a fork would copy the crawling process's Twisted reactor
+# and open sockets into every worker.
+_SPAWN = multiprocessing.get_context("spawn")
+
 _PIPE_SIZE = 1 << 20  # bytes a task pipe holds (Linux's default ceiling for unprivileged users)
 
 
@@ -37,12 +41,12 @@ def grow_pipe(fd: int) -> None:
         pass
 
 
-def start_process(context: Any, key: tuple[str, tuple[str, ...], str]) -> Started:
+def start_process(key: tuple[str, tuple[str, ...], str]) -> Started:
     """Return a newly started worker process for ``key`` (function path, blocked imports,
     finish), with the pool ends of its pipes."""
-    task_reader, task_writer = context.Pipe(duplex=False)
-    result_reader, result_writer = context.Pipe(duplex=False)
-    process = context.Process(
+    task_reader, task_writer = _SPAWN.Pipe(duplex=False)
+    result_reader, result_writer = _SPAWN.Pipe(duplex=False)
+    process = _SPAWN.Process(
         target=_worker_main,
         args=(task_reader, result_writer, *key),
         name="newsbot-extract",
@@ -63,9 +67,8 @@ def prestart(size: int, function_path: str, blocked_imports: tuple[str, ...] = (
     and starts the rest of its ``size`` only when a task finds every worker busy. Workers
     no pool takes are daemons, ended when this process exits, or by :func:`discard_prestarted`.
     """
-    context = multiprocessing.get_context("spawn")
     key = (function_path, tuple(blocked_imports), finish)
-    _prestarted.extend(start_process(context, key) for _ in range(size))
+    _prestarted.extend(start_process(key) for _ in range(size))
     return len(_prestarted)
 
 
