@@ -20,15 +20,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from scrapy.core.downloader.handlers.http11 import (
-    HTTP11DownloadHandler,
-    _LenientHTTP11ClientFactory,
-    _LenientHTTP11ClientProtocol,
-    _LenientHTTPClientParser,
-)
-
 from newsbot.errors import HeaderLimitExceeded
 from newsbot.hostguard import guard_of
+from newsbot.startup import frames_only_stack
+
+with frames_only_stack():  # Scrapy's TLS module calls inspect.stack() at import (newsbot.startup)
+    from scrapy.core.downloader.handlers.http11 import (
+        HTTP11DownloadHandler,
+        _LenientHTTP11ClientFactory,
+        _LenientHTTP11ClientProtocol,
+        _LenientHTTPClientParser,
+    )
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -42,3 +42,21 @@ class DownloadSlotRecorder:
         slot = self.crawler.engine.downloader.get_slot_key(request)
         path = request.url.split("/", 3)[3] if request.url.count("/") >= 3 else ""
         self.crawler.stats.set_value(f"test/slot/{path}", slot)
+
+
+class CollectorProbe:
+    """Writes, when the spider opens, whether the cyclic garbage collector runs and how many
+    objects start-up froze, to the file named by the ``TEST_PROBE_FILE`` setting."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.path = Path(crawler.settings.get("TEST_PROBE_FILE"))
+        crawler.signals.connect(self.opened, signal=signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> CollectorProbe:
+        return cls(crawler)
+
+    def opened(self, spider: Any) -> None:
+        import gc
+
+        self.path.write_text(f"{gc.isenabled()} {gc.get_freeze_count()}")

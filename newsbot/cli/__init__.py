@@ -40,6 +40,9 @@ def entry() -> None:
     import gc
     import signal
 
+    from newsbot.startup import pause_collection
+
+    pause_collection()  # until the crawl starts (run_crawl); a command without one is short
     code = main()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)

@@ -114,6 +114,7 @@ def run_crawl(
     from scrapy.crawler import CrawlerProcess
 
     from newsbot.feedstorage import remove_own_temporaries
+    from newsbot.startup import resume_collection
 
     received: list[int] = []
 
@@ -130,8 +131,8 @@ def run_crawl(
         options = feed_options or {"format": "jsonl", "overwrite": output != "-", "encoding": "utf-8"}
         settings.set("FEEDS", {feed_uri(output): options}, priority="cmdline")
     _skip_disabled_remote_control(settings)
-    # Imported here rather than deep in the crawler's start: Scrapy's TLS module builds a
-    # deprecated alias with inspect.stack(), whose cost grows with the depth of the stack.
+    # Imported here rather than at the first request: with the rest of the start-up, while
+    # the garbage collector is paused (newsbot.startup).
     import newsbot.http11  # noqa: F401
 
     process = _Process(settings)
@@ -147,6 +148,7 @@ def run_crawl(
 
     process.crawl(crawler, **spider_kwargs).addErrback(failed)
     _record_late_signals(received)
+    resume_collection()  # the crawler is built: what start-up made lives as long as the run
     process.start()
     _record_late_signals(received, reactor_stopped=True)
     if crawl_error:

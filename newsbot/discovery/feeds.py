@@ -18,8 +18,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
-import feedparser  # type: ignore[import-untyped]
-
 from newsbot.discovery.freshness import Listed
 from newsbot.discovery.jsonfeed import is_json_feed, json_feed_entries
 
@@ -82,6 +80,8 @@ def feed_entries(body: bytes, url: str) -> list[Listed] | None:
     declared = [b"&" + name for name in _ENTITY_NAME.findall(dtd.group(0))] if dtd else []
     if dtd:  # no entity is expanded: links that used one are dropped below
         body = body[: dtd.start()] + body[dtd.end() :]
+    import feedparser  # type: ignore[import-untyped]  # here: a URL-list run never reads a feed
+
     parsed = feedparser.parse(
         io.BytesIO(body),
         response_headers={"content-location": url, "content-type": "application/xml"},
