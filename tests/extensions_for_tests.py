@@ -44,19 +44,22 @@ class DownloadSlotRecorder:
         self.crawler.stats.set_value(f"test/slot/{path}", slot)
 
 
-class CollectorProbe:
-    """Writes, when the spider opens, whether the cyclic garbage collector runs and how many
-    objects start-up froze, to the file named by the ``TEST_PROBE_FILE`` setting."""
+class StartupProbe:
+    """Writes, when the spider opens, whether the cyclic garbage collector runs, how many
+    objects start-up froze, and whether the switched-off extensions' modules were loaded,
+    to the file named by the ``TEST_PROBE_FILE`` setting."""
 
     def __init__(self, crawler: Any) -> None:
         self.path = Path(crawler.settings.get("TEST_PROBE_FILE"))
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> CollectorProbe:
+    def from_crawler(cls, crawler: Any) -> StartupProbe:
         return cls(crawler)
 
     def opened(self, spider: Any) -> None:
         import gc
+        import sys
 
-        self.path.write_text(f"{gc.isenabled()} {gc.get_freeze_count()}")
+        loaded = [m for m in ("twisted.conch.telnet", "aiohttp", "scrapy.extensions.telnet") if m in sys.modules]
+        self.path.write_text(f"{gc.isenabled()} {gc.get_freeze_count()} {','.join(loaded) or '-'}")

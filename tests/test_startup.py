@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from scrapy.settings import Settings
 from scrapy.utils.deprecate import create_deprecated_class
 
+from newsbot.cli.commands import _skip_disabled_extensions
 from newsbot.fixture_server import FixtureServer
 from newsbot.startup import frames_only_stack, pause_collection, resume_collection
 from tests.conftest import ROOT, run_newsbot
@@ -68,17 +70,38 @@ def test_pause_and_resume_collection() -> None:
 
 def test_the_crawl_runs_with_the_collector_on(tmp_path: Path, fixture_site: FixtureServer) -> None:
     """The console script pauses collection while it loads; the crawl itself must not run
-    without it (a long crawl would keep every cycle it makes)."""
+    without it (a long crawl would keep every cycle it makes). Nor does it load the
+    switched-off telnet and remote-control extensions."""
     probe = tmp_path / "probe.txt"
     urls = tmp_path / "urls.txt"
     urls.write_text(fixture_site.url("/") + "\n")
     extensions = ('{"newsbot.extensions.IncrementalState": 500, "newsbot.extensions.RunSummary": 510, '
-                  '"tests.extensions_for_tests.CollectorProbe": 0}')
+                  '"tests.extensions_for_tests.StartupProbe": 0}')
     result = run_newsbot("scrape", str(urls), "-o", str(tmp_path / "o.jsonl"), "-s", f"EXTENSIONS={extensions}",
                          "-s", f"TEST_PROBE_FILE={probe}", cwd=ROOT)
     assert result.returncode == 0, result.stderr
-    enabled, frozen = probe.read_text().split()
+    enabled, frozen, loaded = probe.read_text().split()
     assert enabled == "True" and int(frozen) > 10_000  # the modules and crawler start-up built
+    assert loaded == "-"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "kept"),
+    [
+        ({}, set()),
+        ({"TELNETCONSOLE_ENABLED": True}, {"scrapy.extensions.telnet.TelnetConsole"}),
+        ({"REMOTE_CONTROL_ENABLED": True}, {"scrapy.extensions.remote_control.RemoteControl"}),
+        ({"EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": 0}}, {"scrapy.extensions.telnet.TelnetConsole"}),
+    ],
+)
+def test_switched_off_extensions_are_not_listed(overrides: dict[str, object], kept: set[str]) -> None:
+    settings = Settings()
+    settings.setdict({"TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False, **overrides}, priority="project")
+    _skip_disabled_extensions(settings)
+    base = set(settings.getdict("EXTENSIONS_BASE"))
+    switched = {"scrapy.extensions.telnet.TelnetConsole", "scrapy.extensions.remote_control.RemoteControl"}
+    assert base & switched == kept
+    assert "scrapy.extensions.feedexport.FeedExporter" in base
 
 
 def test_the_tls_module_is_loaded_under_the_frame_only_stack() -> None:

@@ -59,14 +59,28 @@ def _apply_overrides(settings: Any, overrides: list[str], log_level: str | None,
     return settings
 
 
-def _skip_disabled_remote_control(settings: Any) -> None:
-    """Leave Scrapy's remote-control extension out of ``EXTENSIONS_BASE`` when it is off:
-    Scrapy imports every extension listed there to build the list (this one imports aiohttp,
-    a fifth of a short run's start-up) even when it then does nothing."""
-    name = "scrapy.extensions.remote_control.RemoteControl"
+# Scrapy's extensions that import much and are switched off by a setting of their own.
+_SWITCHED_OFF_EXTENSIONS = {
+    "scrapy.extensions.remote_control.RemoteControl": "REMOTE_CONTROL_ENABLED",  # aiohttp
+    "scrapy.extensions.telnet.TelnetConsole": "TELNETCONSOLE_ENABLED",  # twisted.conch
+}
+
+
+def _skip_disabled_extensions(settings: Any) -> None:
+    """Leave Scrapy's remote-control and telnet extensions out of ``EXTENSIONS_BASE`` when
+    they are off: Scrapy imports every extension listed there to build the list (the remote
+    control imports aiohttp, a fifth of a short run's start-up) even when it then does
+    nothing."""
     base = settings.getdict("EXTENSIONS_BASE")
-    if name in base and not settings.getbool("REMOTE_CONTROL_ENABLED") and name not in settings.getdict("EXTENSIONS"):
-        del base[name]
+    chosen = settings.getdict("EXTENSIONS")
+    off = [
+        name
+        for name, switch in _SWITCHED_OFF_EXTENSIONS.items()
+        if name in base and name not in chosen and not settings.getbool(switch)
+    ]
+    if off:
+        for name in off:
+            del base[name]
         settings.set("EXTENSIONS_BASE", base, priority=settings.getpriority("EXTENSIONS_BASE") or "default")
 
 
@@ -130,7 +144,7 @@ def run_crawl(
     if output:
         options = feed_options or {"format": "jsonl", "overwrite": output != "-", "encoding": "utf-8"}
         settings.set("FEEDS", {feed_uri(output): options}, priority="cmdline")
-    _skip_disabled_remote_control(settings)
+    _skip_disabled_extensions(settings)
     # Imported here rather than at the first request: with the rest of the start-up, while
     # the garbage collector is paused (newsbot.startup).
     import newsbot.http11  # noqa: F401

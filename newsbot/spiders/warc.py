@@ -29,7 +29,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.http import Headers, HtmlResponse
@@ -40,8 +40,10 @@ from newsbot.spiders.base import NewsSpider, decode_page
 from newsbot.urls import site_of
 from newsbot.warc.filters import RecordFilter, normalise_site, parse_bound
 from newsbot.warc.progress import LocalWork, WorkList
-from newsbot.warc.records import BadRecord, Event, Page, Skipped, read_archive
 from newsbot.warc.sources import Source, SourceError
+
+if TYPE_CHECKING:
+    from newsbot.warc.records import Event, Page
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +157,8 @@ class WarcSpider(NewsSpider):
             logger.info("already read to the end by an earlier run: %s", name)
 
     async def _read(self, archive: _Archive, source: Source, offset: int) -> AsyncIterator[PageItem]:
+        from newsbot.warc.records import read_archive  # here: every command's spider loader imports this module
+
         events = read_archive(source, offset, self.filter, self.max_size)
         self._current = source
         while True:
@@ -184,6 +188,8 @@ class WarcSpider(NewsSpider):
 
     def _item(self, event: Event) -> PageItem | None:
         """Return the page item of a page event; count and report the other events."""
+        from newsbot.warc.records import BadRecord, Page, Skipped
+
         stats = self.crawler.stats
         if isinstance(event, Skipped):
             stats.inc_value(f"newsbot/warc/skipped/{event.kind}")
@@ -199,6 +205,8 @@ class WarcSpider(NewsSpider):
         return item
 
     def _page_item(self, page: Page) -> Iterator[PageItem]:
+        from newsbot.warc.records import BadRecord
+
         headers = Headers()
         for name, value in page.headers:
             if name.lower() not in _DROPPED_HEADERS:
