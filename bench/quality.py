@@ -183,6 +183,7 @@ class Prediction:
 
     body: str = ""
     title: str | None = None
+    description: str | None = None  # newsbot's record: the standfirst (DESIGN.md), not in body
     authors: list[str] = field(default_factory=list)
     published: str | None = None
     drop_reason: str | None = None
@@ -228,6 +229,7 @@ def _convert_newsbot(result: Any) -> Prediction:
     return Prediction(
         body=getattr(result, "body", None) or "",
         title=getattr(result, "title", None),
+        description=getattr(result, "description", None),
         authors=[str(a) for a in authors],
         published=_published_str(getattr(result, "published", None)),
         drop_reason=getattr(result, "drop_reason", None),
@@ -405,6 +407,28 @@ def score_segments(pages: list[Page], preds: list[Prediction]) -> tuple[dict[str
     out = {"pages": len(pages), "body_precision": total.precision, "body_recall": total.recall,
            "body_f1": total.f1, "body_accuracy": total.accuracy, "errors": sum(1 for pr in preds if pr.error)}
     return out, rows
+
+
+def standfirst_line(pages: list[Page], ours: list[Prediction], theirs: list[Prediction] | None) -> str:
+    """Return one line on trafeval-dev: how many expected segments newsbot writes in the
+    record's ``description`` and not in its body (the standfirst, which DESIGN.md puts
+    there), how many of those Trafilatura's text holds, and the segment figures of
+    description + body (for reading only: the targets score the body)."""
+    moved = moved_theirs = 0
+    total = trafeval.SegmentCounts()
+    for i, (page, pred) in enumerate(zip(pages, ours)):
+        body, description = trafeval.collapse(pred.body), trafeval.collapse(pred.description)
+        other = trafeval.collapse(theirs[i].body) if theirs else ""
+        for segment in page.with_segments:
+            wanted = trafeval.collapse(segment)
+            if wanted not in body and wanted in description:
+                moved += 1
+                moved_theirs += wanted in other
+        text = "\n\n".join(t for t in (pred.description, pred.body) if t)
+        total = total + trafeval.segment_counts(page.with_segments, page.without_segments, text)
+    return (f"trafeval standfirsts: {moved} expected segments are in newsbot's description and not its body"
+            + (f" ({moved_theirs} of them in {BASELINE}'s text)" if theirs else "")
+            + f"; description + body: P {total.precision:.3f} R {total.recall:.3f} F1 {total.f1:.3f}")
 
 
 def page_score(row: dict[str, Any]) -> float:
@@ -634,6 +658,7 @@ def main(argv: list[str] | None = None) -> int:
     per_page_rows: list[dict[str, Any]] = []
     rows_by: dict[str, dict[str, list[dict[str, Any]]]] = {}
     newsbot_preds: dict[str, list[Prediction]] = {}
+    baseline_preds: dict[str, list[Prediction]] = {}
     nfc, midnight_is_date = args.nfc_body, not args.midnight_has_time
     for system in systems:
         preds, elapsed = run_system(system, all_pages, args.decode)
@@ -652,6 +677,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows_by.setdefault(name, {})[ds] = rows
                 if name == "newsbot":
                     newsbot_preds[ds] = ds_preds
+                if name == BASELINE:
+                    baseline_preds[ds] = ds_preds
                 if args.per_page:
                     for page, pred, row in zip(pages, ds_preds, rows):
                         row = {"dataset": ds, "system": name, **row}
@@ -688,6 +715,9 @@ def main(argv: list[str] | None = None) -> int:
     if newsbot_preds:
         print("classification:")
         print(classification_counts(data, newsbot_preds))
+    if "trafeval" in newsbot_preds:
+        emitted = emitted_predictions(data["trafeval"], newsbot_preds["trafeval"])
+        print(standfirst_line(data["trafeval"], emitted, baseline_preds.get("trafeval")))
     below = below_baseline(rows_by, newsbot_preds)
     if below:
         print(f"pages where newsbot (as emitted) scores below {BASELINE}: {len(below)}"

@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import metrics as m  # noqa: E402
-from bench.quality import fundus_body  # noqa: E402
+from bench.quality import Page, Prediction, fundus_body, standfirst_line  # noqa: E402
 
 # ------------------------------------------------------------------ tokens
 
@@ -192,3 +192,15 @@ def test_fundus_body_lists_and_strings() -> None:
     assert fundus_body(body) == "Sum one.\n\nSum two.\n\nP1\n\nP2\n\nHead\n\nP3"
     assert fundus_body({"summary": "S", "sections": []}) == "S"
     assert fundus_body(None) == ""
+
+
+def test_standfirst_line_counts_segments_only_in_the_description() -> None:
+    page = Page("trafeval", "k", "", b"", "", with_segments=["A lead  sentence", "Body text"],
+                without_segments=["Menu"])
+    ours = Prediction(body="Body text", description="A lead sentence.")
+    theirs = Prediction(body="A lead sentence. Body text. Menu")
+    line = standfirst_line([page], [ours], [theirs])
+    assert line.startswith("trafeval standfirsts: 1 expected segments are in newsbot's description")
+    assert "(1 of them in trafilatura's text)" in line
+    assert line.endswith("description + body: P 1.000 R 1.000 F1 1.000")
+    assert "0 expected" in standfirst_line([page], [Prediction(body="A lead sentence Body text")], None)
