@@ -1,5 +1,6 @@
 """The fast paths of issue 19 give the same results as the slow ones: one parse per page
-(flattened and parsed again only past the parser's depth limit), the byline tests done
+(flattened and parsed again only past the parser's depth limit) into the tree Trafilatura's
+loader builds, with a class lookup that makes no Python call per element, the byline tests done
 without XPath over every container's text, and ``newsbot extract`` without Scrapy.
 No timing is asserted (bench/throughput.py and bench/profile.py measure it)."""
 
@@ -9,7 +10,9 @@ import subprocess
 import sys
 
 import pytest
+from lxml import etree
 from lxml import html as lxml_html
+from trafilatura.utils import load_html
 
 from newsbot.extraction import byline, parse
 from tests.conftest import ROOT, SITE
@@ -32,6 +35,40 @@ def test_an_ordinary_page_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> Non
     page = "<html><body>" + "<div>" * 150 + "<p>Deep but parsed.</p>" + "</div>" * 150 + "<p>After.</p></body></html>"
     tree = parse.parse_html(page)
     assert tree is not None and "After." in tree.text_content()
+
+
+_LOADER_CASES = {
+    "xml declaration in a str": '<?xml version="1.0" encoding="utf-8"?><html><body><p>Café</p></body></html>',
+    "windows-1252 bytes": "<html><head><meta charset=windows-1252></head><body><p>Caf\xe9 d\xe9j\xe0</p></body></html>"
+    .encode("cp1252"),
+    "byte order mark": "\ufeff<!DOCTYPE html><html><body><p>Text</p></body></html>".encode(),
+    "no html tag, one block": "<p>only a fragment</p>",
+    "no html tag, two blocks": "<div>one</div><div>two</div>",
+    "plain text": "just some words, no markup at all",
+    "self-closing html": '<!DOCTYPE html>\n<html lang="en"/>\n<body><p>Body</p></body></html>',
+    "control characters": "<html><body><p>a\x00b\x0bc</p></body></html>",
+    "form fields": "<html><body><form><input name=q value=x><select><option>1</select>"
+    "<textarea>t</textarea><label>l</label></form><p>After</p></body></html>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LOADER_CASES))
+def test_pages_parse_to_the_tree_trafilatura_loads(name: str) -> None:
+    page = _LOADER_CASES[name]
+    ours, theirs = parse._load(page), load_html(page)
+    assert (ours is None) == (theirs is None)
+    if ours is not None and theirs is not None:
+        assert etree.tostring(ours) == etree.tostring(theirs)
+        assert all(type(el) is lxml_html.HtmlElement for el in ours.iter(etree.Element))
+        assert ours.text_content() == theirs.text_content()
+
+
+def test_fixture_pages_parse_to_the_tree_trafilatura_loads() -> None:
+    pages = sorted(SITE.rglob("*.html"))
+    assert len(pages) > 20
+    for path in pages:
+        raw = path.read_bytes()
+        assert etree.tostring(parse._load(raw)) == etree.tostring(load_html(raw)), path
 
 
 @pytest.mark.parametrize("declaration", ["", '<?xml version="1.0" encoding="utf-8"?>'])

@@ -8,10 +8,25 @@ from typing import Any
 
 from lxml import etree
 from lxml import html as lxml_html
-from trafilatura import utils as trafilatura_utils
-from trafilatura.utils import decode_file, load_html
+from trafilatura.utils import decode_file, is_dubious_html, repair_faulty_html
 
 from newsbot.extraction.nesting import SAFE_DEPTH, flatten_nesting
+
+# Trafilatura's parser options (``trafilatura.utils.HTML_PARSER``) with lxml's C-level class
+# lookup: every element is an ``HtmlElement`` as before, but lxml.html's own lookup is a Python
+# call for each element the first time a step touches it (to give form fields classes of
+# their own, which no step uses): about a twentieth of the extraction's time.
+_PARSER = lxml_html.HTMLParser(
+    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
+)
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=lxml_html.HtmlElement,
+        comment=lxml_html.HtmlComment,
+        pi=lxml_html.HtmlProcessingInstruction,
+        entity=lxml_html.HtmlEntity,
+    )
+)
 
 
 def parse_html(html: str | bytes) -> lxml_html.HtmlElement | None:
@@ -37,9 +52,33 @@ def parse_html(html: str | bytes) -> lxml_html.HtmlElement | None:
 
 
 def _load(html: str | bytes) -> lxml_html.HtmlElement | None:
+    """Return the page parsed as ``trafilatura.utils.load_html`` parses it (its decoding,
+    repairs, second try from bytes, and rejection of what is not HTML), with :data:`_PARSER`."""
     try:
-        return load_html(html)
-    except (ValueError, etree.ParserError, RecursionError):  # pragma: no cover - lxml quirks
+        text = decode_file(html)
+    except ValueError:  # pragma: no cover - an undecodable payload
+        return None
+    beginning = text[:50].lower()
+    text = repair_faulty_html(text, beginning)
+    tree = None
+    from_bytes = False
+    try:
+        tree = lxml_html.fromstring(text, parser=_PARSER)
+    except ValueError:  # a str with an encoding declaration
+        tree, from_bytes = _load_bytes(text), True
+    except Exception:  # noqa: BLE001 - as load_html: the bytes are tried next
+        tree = None
+    if (tree is None or len(tree) < 1) and not from_bytes:
+        tree = _load_bytes(text)
+    if tree is not None and is_dubious_html(beginning) and len(tree) < 2:
+        return None  # not HTML at all
+    return tree
+
+
+def _load_bytes(text: str) -> lxml_html.HtmlElement | None:
+    try:
+        return lxml_html.fromstring(text.encode("utf8", "surrogatepass"), parser=_PARSER)
+    except Exception:  # noqa: BLE001 - lxml raises several kinds on hostile bytes
         return None
 
 
@@ -50,15 +89,13 @@ _DEEP_XPATH = etree.XPath(f"boolean(//*[ancestor::*[{_PARSER_DEPTH_LIMIT}]])")
 
 def _too_deep(tree: lxml_html.HtmlElement | None, html: str) -> bool:
     """Return True when parsing ``html`` hit libxml2's nesting limit (the tree is cut short
-    there). Trafilatura parses a string with its ``HTML_PARSER``, whose error log names the
-    limit: free to read. A page with an XML declaration goes through another parser, so its
-    tree is checked instead."""
+    there). The parser's error log names the limit: free to read. A page with an XML
+    declaration is parsed from bytes, so its tree is checked instead."""
     if tree is None:
         return True
-    parser = getattr(trafilatura_utils, "HTML_PARSER", None)
-    if parser is None or html.lstrip()[:5].lower() == "<?xml":
+    if html.lstrip()[:5].lower() == "<?xml":
         return bool(_DEEP_XPATH(tree))
-    return any("depth" in entry.message for entry in parser.error_log)
+    return any("depth" in entry.message for entry in _PARSER.error_log)
 
 
 _LD_JSON_XPATH = etree.XPath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]')
