@@ -14,7 +14,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from trafilatura.utils import load_html
 
-from newsbot.extraction import byline, parse
+from newsbot.extraction import body, byline, parse
 from tests.conftest import ROOT, SITE
 
 _OLD_BY_PREFIX_XPATH = (
@@ -103,3 +103,21 @@ def test_extract_command_imports_no_scrapy() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip().splitlines()[-1] in ("False 0", "False 1")
+
+
+def test_the_fallback_comparison_runs_only_where_it_can_change_the_text() -> None:
+    story = [f"Paragraph {i} of the story tells what happened on the river bank that night, in detail." * 2
+             for i in range(6)]
+    tree = lxml_html.document_fromstring(
+        "<html><body><div class='story'>" + "".join(f"<p>{t}</p>" for t in story) + "</div>"
+        "<div class='other'><p>" + "Another block of text somewhere else on the page. " * 3 + "</p></div></body></html>"
+    )
+    scores = body.paragraph_parents(tree)
+    block = sum(len(t) for t in story)
+    assert not body.looks_wrong(story, scores)  # the main block was found
+    assert body.looks_wrong(["Another block of text somewhere else on the page."] * 3, scores)  # missed, shorter
+    elsewhere = ["Text from another container, as long as the story. " * 10] * 4
+    assert sum(len(t) for t in elsewhere) >= block
+    assert not body.looks_wrong(elsewhere, scores)  # missed but as long: Trafilatura would keep it
+    assert body.looks_wrong(["x" * 401], scores)  # one long block
+    assert body.looks_wrong(elsewhere * 4, scores)  # many times the main block

@@ -269,8 +269,9 @@ def split_one_block(paragraphs: list[str], scores: dict[lxml_html.HtmlElement, i
 
 def looks_wrong(paragraphs: list[str], scores: dict[lxml_html.HtmlElement, int]) -> bool:
     """Return True when the extracted text misses the page's main block of paragraphs
-    (the element whose ``<p>`` children hold the most text), is many times its size, or
-    is one long block."""
+    (the element whose ``<p>`` children hold the most text) and is shorter than it, is
+    many times its size, or is one long block: the cases where Trafilatura's comparison
+    with its fallback extractors may change the text."""
     if len(paragraphs) == 1 and len(paragraphs[0]) > 400:
         return True  # the page as one block of text: Trafilatura's last-resort extraction
     best = max(scores, key=scores.__getitem__) if scores else None
@@ -280,7 +281,12 @@ def looks_wrong(paragraphs: list[str], scores: dict[lxml_html.HtmlElement, int])
     if best is None or best_size < 300:
         return not paragraphs
     known = {block_key(p) for p in paragraphs}
-    return not any(block_key(p.text_content()) in known for p in best.iterchildren("p"))
+    if any(block_key(p.text_content()) in known for p in best.iterchildren("p")):
+        return False
+    # The main block was missed. Trafilatura trades its text only for a longer one (the
+    # readability pass's when twice as long, jusText's when its own is short), so a text at
+    # least as long as the block it missed stays as it is: no second pass for it.
+    return sum(len(p) for p in paragraphs) < best_size
 
 
 def _paragraphs(body: etree._Element) -> Iterator[str]:
