@@ -7,7 +7,8 @@ quality (as emitted) and time per page on AEB, FUNDUS-dev and trafeval-dev, per 
 Variants (each a patch of this process only, never of the product):
 
 - ``as-is``: the product: Trafilatura's fast pass, its fallback comparison (readability,
-  jusText) only when the text misses the page's main block (``looks_wrong``);
+  jusText) only where it may change the text (``looks_wrong``: the main block missed by a
+  shorter text, a text many times the main block in one block, or one long block);
 - ``no-fallback``: the fast pass only;
 - ``always-fallback``: the comparison with the fallback extractors on every page;
 - ``precision``: the fast pass with ``favor_precision`` (no recall escalation, no baseline
@@ -46,14 +47,13 @@ def variant(name: str) -> Iterator[None]:
     """Patch ``newsbot.extraction`` for the variant ``name`` while the block runs."""
     from newsbot.extraction import article, body  # noqa: PLC0415
 
-    saved = (article.looks_wrong, article.main_text_paragraphs, body.bare_extraction)
+    saved = (article.looks_wrong, article.main_text, body.bare_extraction)
     original_bare = body.bare_extraction
     try:
         if name == "no-fallback":
             article.looks_wrong = lambda *_: False  # type: ignore[assignment]
         elif name == "always-fallback":
-            main_text = saved[1]
-            article.main_text_paragraphs = functools.partial(main_text, fast=False)  # type: ignore[assignment]
+            article.main_text = functools.partial(saved[1], fast=False)  # type: ignore[assignment]
             article.looks_wrong = lambda *_: False  # type: ignore[assignment]
         elif name == "precision":
             body.bare_extraction = functools.partial(original_bare, favor_precision=True)  # type: ignore[assignment]
@@ -66,7 +66,7 @@ def variant(name: str) -> Iterator[None]:
             body.bare_extraction = no_tables  # type: ignore[assignment]
         yield
     finally:
-        article.looks_wrong, article.main_text_paragraphs, body.bare_extraction = saved  # type: ignore[assignment]
+        article.looks_wrong, article.main_text, body.bare_extraction = saved  # type: ignore[assignment]
 
 
 def main(argv: list[str] | None = None) -> int:

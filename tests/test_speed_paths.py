@@ -120,4 +120,16 @@ def test_the_fallback_comparison_runs_only_where_it_can_change_the_text() -> Non
     assert sum(len(t) for t in elsewhere) >= block
     assert not body.looks_wrong(elsewhere, scores)  # missed but as long: Trafilatura would keep it
     assert body.looks_wrong(["x" * 401], scores)  # one long block
-    assert body.looks_wrong(elsewhere * 4, scores)  # many times the main block
+    # many times the main block: as one block of Trafilatura's, not as paragraphs of its own
+    assert body.looks_wrong(elsewhere * 4, scores, 1)
+    assert not body.looks_wrong(elsewhere * 4, scores, 16)
+
+
+def test_main_text_counts_the_paragraph_elements_of_trafilaturas_result() -> None:
+    story = [f"Sentence {i} of a story about the harbour, long enough to count as real prose here." * 2
+             for i in range(4)]
+    page = ("<html><body><nav><a href='/'>Home</a></nav><article><h1>Harbour</h1>"
+            + "".join(f"<p>{t}</p>" for t in story) + "</article></body></html>")
+    paragraphs, found = body.main_text(lxml_html.document_fromstring(page), "https://news.example/a")
+    assert paragraphs == ["Harbour", *story] and found == 4  # the heading is no paragraph element
+    assert body.main_text_paragraphs(lxml_html.document_fromstring(page), "https://news.example/a") == paragraphs

@@ -47,6 +47,7 @@ from newsbot.extraction.body import (
     embedded_body,
     looks_wrong,
     main_region,
+    main_text,
     main_text_paragraphs,
     paragraph_parents,
     split_one_block,
@@ -113,8 +114,8 @@ def extract_article(html: str | bytes, url: str, *, min_words: int = settings.NE
     strip_clutter_nodes(cleaned)
     blocks = paragraph_parents(cleaned)
     region = main_region(cleaned, blocks)
-    paragraphs = main_text_paragraphs(region if region is not None else cleaned, url)
-    if looks_wrong(paragraphs, blocks):
+    paragraphs, found_blocks = main_text(region if region is not None else cleaned, url)
+    if looks_wrong(paragraphs, blocks, found_blocks):
         # Trafilatura's own pass missed the text block or took the whole page: let it
         # compare with its fallback extractors (twice the time, so only here)
         paragraphs = main_text_paragraphs(region if region is not None else cleaned, url, fast=False)

@@ -88,6 +88,12 @@ _BLOCK_TAGS = frozenset(
 def main_text_paragraphs(tree: lxml_html.HtmlElement, url: str, *, fast: bool = True) -> list[str]:
     """Return the main text of ``tree`` as paragraphs, as Trafilatura finds it (``fast``:
     without its comparison against its fallback extractors)."""
+    return main_text(tree, url, fast=fast)[0]
+
+
+def main_text(tree: lxml_html.HtmlElement, url: str, *, fast: bool = True) -> tuple[list[str], int]:
+    """Return the main text of ``tree`` as paragraphs (:func:`main_text_paragraphs`) and
+    the number of paragraph elements of Trafilatura's result (one: its text as one block)."""
     try:
         doc = bare_extraction(
             tree,
@@ -103,10 +109,10 @@ def main_text_paragraphs(tree: lxml_html.HtmlElement, url: str, *, fast: bool = 
         )
     except Exception:
         logger.debug("trafilatura failed on %s", url, exc_info=True)
-        return []
+        return [], 0
     if doc is None or isinstance(doc, dict) or doc.body is None:  # a dict only with as_dict=True
-        return []
-    return list(_paragraphs(doc.body))
+        return [], 0
+    return list(_paragraphs(doc.body)), len(doc.body.findall("p"))
 
 
 def _class_tokens(el: lxml_html.HtmlElement) -> frozenset[str]:
@@ -267,17 +273,20 @@ def split_one_block(paragraphs: list[str], scores: dict[lxml_html.HtmlElement, i
     return paragraphs
 
 
-def looks_wrong(paragraphs: list[str], scores: dict[lxml_html.HtmlElement, int]) -> bool:
+def looks_wrong(paragraphs: list[str], scores: dict[lxml_html.HtmlElement, int], found_blocks: int = 1) -> bool:
     """Return True when the extracted text misses the page's main block of paragraphs
     (the element whose ``<p>`` children hold the most text) and is shorter than it, is
-    many times its size, or is one long block: the cases where Trafilatura's comparison
+    many times its size as one block (``found_blocks``: the paragraph elements of
+    Trafilatura's result), or is one long block: the cases where Trafilatura's comparison
     with its fallback extractors may change the text."""
     if len(paragraphs) == 1 and len(paragraphs[0]) > 400:
         return True  # the page as one block of text: Trafilatura's last-resort extraction
     best = max(scores, key=scores.__getitem__) if scores else None
     best_size = scores[best] if best is not None else 0
     if sum(len(p) for p in paragraphs) > 4 * max(best_size, 300) + 2000:
-        return True
+        # Text in paragraphs of its own that is only longer than the page's <p> block is a
+        # page whose text is not in <p> (lists, divs), which the fallbacks read no better.
+        return found_blocks <= 1
     if best is None or best_size < 300:
         return not paragraphs
     known = {block_key(p) for p in paragraphs}
