@@ -78,6 +78,9 @@ _PATTERN_HINTS = (
 )
 # Substrings every content-container marker has (a cheap test before the pattern).
 _CONTENT_HINTS = ("content", "body", "text", "entry", "article", "post", "story")
+# The two lists of hints as one scan each (a generator of ``in`` tests costs five times more).
+_PATTERN_HINT = re.compile("|".join(_PATTERN_HINTS))
+_CONTENT_HINT = re.compile("|".join(_CONTENT_HINTS))
 # Marker strings repeat a lot within and across pages: their verdicts are cached.
 _VERDICTS: dict[str, tuple[bool, bool]] = {}
 _VERDICTS_MAX = 50_000
@@ -160,9 +163,11 @@ def _marker_verdict(marker: str) -> tuple[bool, bool]:
             target = marker
             low = _FEATURE_CLASS.sub(" ", marker).lower()
             content, clutter = _CONTENT_PATTERNS.search, _CLUTTER_PATTERNS.search
-        is_content = any(w in low for w in _CONTENT_HINTS) and content(target) is not None
-        is_clutter = not _CLUTTER_TOKENS.isdisjoint(_TOKEN_SPLIT.split(low)) or (
-            any(h in low for h in _PATTERN_HINTS) and clutter(target) is not None
+        is_content = _CONTENT_HINT.search(low) is not None and content(target) is not None
+        # the words of _TOKEN_SPLIT, split by str methods (several times faster than the regex)
+        words = low.replace("_", " ").replace("-", " ").split()
+        is_clutter = not _CLUTTER_TOKENS.isdisjoint(words) or (
+            _PATTERN_HINT.search(low) is not None and clutter(target) is not None
         )
         verdict = (is_content, is_clutter)
         if len(_VERDICTS) >= _VERDICTS_MAX:
