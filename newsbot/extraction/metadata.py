@@ -57,6 +57,7 @@ _DATE_METAS = (
 # without ``datetime``, and these elements with a class naming a date and no <p> inside.
 _VISIBLE_DATE_TAGS = frozenset(("span", "div", "p", "small", "li"))
 _VISIBLE_DATE_CLASSES = ("date", "Date", "publish", "posted", "timestamp", "datum", "fecha", "dato", "data")
+_VISIBLE_DATE_CLASS = re.compile("|".join(_VISIBLE_DATE_CLASSES))  # one scan, not nine ``in`` tests
 
 
 def _visible_date_elements(tree: lxml_html.HtmlElement, limit: int) -> list[lxml_html.HtmlElement]:
@@ -71,7 +72,7 @@ def _visible_date_elements(tree: lxml_html.HtmlElement, limit: int) -> list[lxml
                 found.append(el)
         elif tag in _VISIBLE_DATE_TAGS:
             cls = el.get("class")
-            if cls is None or not any(w in cls for w in _VISIBLE_DATE_CLASSES):
+            if cls is None or _VISIBLE_DATE_CLASS.search(cls) is None:
                 continue
             if next(el.iterdescendants("p"), None) is None:
                 found.append(el)
