@@ -10,7 +10,7 @@ from lxml import html as lxml_html
 
 from newsbot.extraction import article as article_module
 from newsbot.extraction.article import extract_article
-from newsbot.extraction.body import main_region, paragraph_parents
+from newsbot.extraction.body import main_region, main_text, paragraph_parents
 
 _SENTENCES = [
     "The council met on Tuesday evening to vote on the budget for the coming year.",
@@ -102,3 +102,24 @@ def test_content_outside_the_paragraphs_keeps_the_whole_page() -> None:
 def test_no_region_when_it_would_be_the_whole_page(page: str) -> None:
     tree = lxml_html.document_fromstring(page)
     assert main_region(tree, paragraph_parents(tree)) is None
+
+
+def test_the_region_keeps_the_declared_json_ld() -> None:
+    """Trafilatura reads a page's JSON-LD (a forum thread's posts are content, not a comment
+    section to drop): the region page carries the head's JSON-LD, and nothing else of it."""
+    forum = '{"@context": "https://schema.org", "@type": "DiscussionForumPosting", "headline": "Bridge"}'
+    page = (
+        f"<html><head><title>Bridge thread</title><script>var x = 1;</script>"
+        f"<script type='application/ld+json'>{forum}</script></head><body>"
+        "<header><ul>" + "".join(f"<li><a href='/f{i}'>Forum {i}</a></li>" for i in range(5)) + "</ul></header>"
+        f"<div class='page'><div class='wrap'><div class='thread'><div class='comments'>{_story(8)}</div></div></div>"
+        "</div><div class='footer-links'><a href='/about'>About</a></div></body></html>"
+    )
+    tree = lxml_html.document_fromstring(page)
+    region = main_region(tree, paragraph_parents(tree))
+    assert region is not None
+    assert [s.get("type") for s in region.find("head")] == ["application/ld+json"]
+    assert main_text(region, "https://forum.example/t/2") == main_text(tree, "https://forum.example/t/2")
+    assert main_text(region, "https://forum.example/t/2")[1] == 8
+    region.find("head").clear()  # without it, the posts would be taken for a comment section
+    assert main_text(region, "https://forum.example/t/2")[1] == 0

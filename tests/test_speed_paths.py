@@ -133,3 +133,24 @@ def test_main_text_counts_the_paragraph_elements_of_trafilaturas_result() -> Non
     paragraphs, found = body.main_text(lxml_html.document_fromstring(page), "https://news.example/a")
     assert paragraphs == ["Harbour", *story] and found == 4  # the heading is no paragraph element
     assert body.main_text_paragraphs(lxml_html.document_fromstring(page), "https://news.example/a") == paragraphs
+
+
+def test_trafilatura_reads_the_same_text_without_the_head() -> None:
+    story = "".join(f"<p>Paragraph {i} of a forum post about river otters, with enough words to count.</p>"
+                    for i in range(6))
+    forum = ('{"@context": "https://schema.org", "@type": "DiscussionForumPosting", '
+             '"headline": "Otters", "text": "Seen any?"}')
+    page = ("<html><head><title>Otters</title><meta name='description' content='x'>"
+            "<style>" + "p{color:red}" * 200 + "</style><script>var state = {};</script>"
+            f"<link rel='stylesheet' href='/a.css'><script type='application/ld+json'>{forum}</script></head>"
+            f"<body><div class='thread'><div class='comments'>{story}</div></div></body></html>")
+    whole = lxml_html.document_fromstring(page)
+    stripped = lxml_html.document_fromstring(page)
+    body.strip_head(stripped)
+    head = stripped.find("head")
+    assert [el.get("type") for el in head] == ["application/ld+json"]  # only the JSON-LD stays
+    found = body.main_text(stripped, "https://forum.example/t/1")
+    assert found == body.main_text(whole, "https://forum.example/t/1") and found[1] == 6
+    head.clear()  # without the JSON-LD, the posts would be taken for a comment section
+    assert body.main_text(stripped, "https://forum.example/t/1")[1] == 0
+    body.strip_head(lxml_html.fragment_fromstring("<div><p>no head</p></div>"))  # nothing to do

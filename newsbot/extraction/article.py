@@ -15,9 +15,10 @@ its API does):
 2. the clutter step of :mod:`newsbot.extraction.clutter` removes teaser, share, caption, comment and
    other blocks from a copy of the tree;
 3. Trafilatura's ``bare_extraction`` (its fast pass, on the region of the page that holds
-   the article's paragraphs when there is one, see :func:`newsbot.extraction.body.main_region`;
-   its comparison with its fallback extractors, on the same region, only when the text
-   misses the page's main block of paragraphs) finds the main text, and its XML body becomes
+   the article's paragraphs when there is one, see :func:`newsbot.extraction.body.main_region`,
+   else on the cleaned page with only the JSON-LD left in its head; its comparison with its
+   fallback extractors, on the same tree, only where it may change the text, see
+   :func:`newsbot.extraction.body.looks_wrong`) finds the main text, and its XML body becomes
    paragraphs (subheadings, list items and quotes each a paragraph of their own);
 4. a recall pass puts back what Trafilatura leaves out: the other parts of an article
    split into several containers, subheadings, text between blocks, and for a page that
@@ -51,6 +52,7 @@ from newsbot.extraction.body import (
     main_text_paragraphs,
     paragraph_parents,
     split_one_block,
+    strip_head,
 )
 from newsbot.extraction.byline import lead_byline
 from newsbot.extraction.classify import classify_page, drop_reason, prose_words
@@ -114,6 +116,8 @@ def extract_article(html: str | bytes, url: str, *, min_words: int = settings.NE
     strip_clutter_nodes(cleaned)
     blocks = paragraph_parents(cleaned)
     region = main_region(cleaned, blocks)
+    if region is None:
+        strip_head(cleaned)  # after main_region, whose text share counts the head's scripts
     paragraphs, found_blocks = main_text(region if region is not None else cleaned, url)
     if looks_wrong(paragraphs, blocks, found_blocks):
         # Trafilatura's own pass missed the text block or took the whole page: let it

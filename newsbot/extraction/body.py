@@ -73,10 +73,31 @@ def main_region(tree: lxml_html.HtmlElement, scores: dict[lxml_html.HtmlElement,
     if len(node.text_content()) < _REGION_TEXT_SHARE * len(tree.text_content()):
         return None
     page = lxml_html.Element("html")
+    head = tree.find("head")
+    if head is not None:  # Trafilatura reads the JSON-LD (a forum thread's posts are content)
+        etree.SubElement(page, "head").extend(deepcopy(el) for el in _json_ld_scripts(head))
     copied = deepcopy(node)
     copied.tail = None
     etree.SubElement(page, "body").append(copied)
     return page
+
+
+def _json_ld_scripts(head: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
+    return [el for el in head.iterchildren("script") if "ld+json" in (el.get("type") or "")]
+
+
+def strip_head(tree: lxml_html.HtmlElement) -> None:
+    """Remove, in place, everything in ``tree``'s ``<head>`` but its JSON-LD scripts; returns
+    nothing. Trafilatura's main-text passes read the body, and of the head only the JSON-LD
+    (a forum thread's declared posts are content): styles, scripts, meta and link elements
+    only cost those passes time (about a thirteenth of them on the dev pages)."""
+    head = tree.find("head")
+    if head is None:
+        return
+    keep = _json_ld_scripts(head)
+    for el in list(head):
+        if el not in keep:
+            head.remove(el)
 
 
 _BLOCK_TAGS = frozenset(
