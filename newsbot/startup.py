@@ -33,7 +33,9 @@ def pause_collection() -> None:
 
 def resume_collection() -> None:
     """Freeze what start-up built out of later collections and resume collecting; returns
-    nothing. Harmless when collection was never paused."""
+    nothing. Does nothing when collection was not paused (a crawl run through the API)."""
+    if gc.isenabled():
+        return
     gc.freeze()
     gc.enable()
 

@@ -62,6 +62,9 @@ def test_pause_and_resume_collection() -> None:
         garbage.append(garbage)  # a cycle made while paused
         resume_collection()
         assert gc.isenabled() and gc.get_freeze_count() > 0
+        gc.unfreeze()
+        resume_collection()  # not paused: nothing frozen
+        assert gc.isenabled() and gc.get_freeze_count() == 0
     finally:
         gc.unfreeze()
         if not was:

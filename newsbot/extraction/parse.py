@@ -89,8 +89,8 @@ _DEEP_XPATH = etree.XPath(f"boolean(//*[ancestor::*[{_PARSER_DEPTH_LIMIT}]])")
 
 def _too_deep(tree: lxml_html.HtmlElement | None, html: str) -> bool:
     """Return True when parsing ``html`` hit libxml2's nesting limit (the tree is cut short
-    there). The parser's error log names the limit: free to read. A page with an XML
-    declaration is parsed from bytes, so its tree is checked instead."""
+    there). The parser's error log names the limit: free to read. For a page with an XML
+    declaration (parsed a second time, from bytes) the tree itself is checked."""
     if tree is None:
         return True
     if html.lstrip()[:5].lower() == "<?xml":
