@@ -53,7 +53,10 @@ def parse_html(html: str | bytes) -> lxml_html.HtmlElement | None:
 
 def _load(html: str | bytes) -> lxml_html.HtmlElement | None:
     """Return the page parsed as ``trafilatura.utils.load_html`` parses it (its decoding,
-    repairs, second try from bytes, and rejection of what is not HTML), with :data:`_PARSER`."""
+    repairs, second try from bytes, and rejection of what is not HTML), with :data:`_PARSER`.
+    Raise ``TypeError`` for anything but ``str`` or ``bytes``, as it does."""
+    if not isinstance(html, str | bytes):
+        raise TypeError("incompatible input type", type(html))
     try:
         text = decode_file(html)
     except ValueError:  # pragma: no cover - an undecodable payload
