@@ -154,3 +154,25 @@ def test_trafilatura_reads_the_same_text_without_the_head() -> None:
     head.clear()  # without the JSON-LD, the posts would be taken for a comment section
     assert body.main_text(stripped, "https://forum.example/t/1")[1] == 0
     body.strip_head(lxml_html.fragment_fromstring("<div><p>no head</p></div>"))  # nothing to do
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_reused_trafilatura_options_are_the_ones_its_keywords_build(fast: bool) -> None:
+    from trafilatura import bare_extraction
+    from trafilatura.settings import Extractor
+
+    url = "https://news.example/2025/otters-é"
+    built = Extractor(output_format="txt", fast=fast, comments=False, tables=True, images=False,
+                      formatting=False, links=False, dedup=False, with_metadata=False, url=url)
+    first, second = body._options(url, fast), body._options("https://other.example/", fast)
+    assert {s: getattr(first, s) for s in Extractor.__slots__} == {s: getattr(built, s) for s in Extractor.__slots__}
+    assert second.url == "https://other.example/" and first.url == url  # a copy per page, not shared
+    # the options give the body the keywords give (only the text rendering, unread, is skipped)
+    story = "".join(f"<p>Paragraph {i} about the harbour's otters, long enough to be prose here.</p>"
+                    for i in range(5))
+    page = f"<html><body><nav><a href='/'>Home</a></nav><article><h1>Otters</h1>{story}</article></body></html>"
+    ours = bare_extraction(lxml_html.document_fromstring(page), options=body._options(url, fast))
+    theirs = bare_extraction(lxml_html.document_fromstring(page), url=url, fast=fast, include_comments=False,
+                             include_tables=True, include_images=False, include_formatting=False,
+                             include_links=False, deduplicate=False, with_metadata=False)
+    assert etree.tostring(ours.body) == etree.tostring(theirs.body)

@@ -4,15 +4,17 @@ parts split into several containers, subheadings, text embedded in a script's da
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 from collections.abc import Iterator
-from copy import deepcopy
+from copy import copy, deepcopy
 
 from lxml import etree
 from lxml import html as lxml_html
 from trafilatura import bare_extraction
+from trafilatura.settings import Extractor
 
 from newsbot.extraction.clutter import strip_clutter_nodes
 from newsbot.extraction.text import BLANK_LINE, block_key, collapse_whitespace, paragraphs_length
@@ -112,22 +114,37 @@ def main_text_paragraphs(tree: lxml_html.HtmlElement, url: str, *, fast: bool = 
     return main_text(tree, url, fast=fast)[0]
 
 
+@functools.cache
+def _base_options(fast: bool) -> Extractor:
+    # "txt": Trafilatura's "python" format also renders the body as text, which no step reads
+    return Extractor(
+        output_format="txt",
+        fast=fast,
+        comments=False,
+        tables=True,
+        images=False,
+        formatting=False,
+        links=False,
+        dedup=False,
+        with_metadata=False,
+    )
+
+
+def _options(url: str, fast: bool) -> Extractor:
+    """Return Trafilatura's options for one page: a copy of the ones made once per ``fast``
+    (building them reads Trafilatura's configuration each time), with the page's URL set as
+    its constructor sets it."""
+    options = copy(_base_options(fast))
+    options.url = url
+    options.source = url and url.encode("utf-8", "replace").decode("utf-8")
+    return options
+
+
 def main_text(tree: lxml_html.HtmlElement, url: str, *, fast: bool = True) -> tuple[list[str], int]:
     """Return the main text of ``tree`` as paragraphs (:func:`main_text_paragraphs`) and
     the number of paragraph elements of Trafilatura's result (one: its text as one block)."""
     try:
-        doc = bare_extraction(
-            tree,
-            url=url,
-            with_metadata=False,
-            include_comments=False,
-            include_tables=True,
-            include_images=False,
-            include_formatting=False,
-            include_links=False,
-            deduplicate=False,
-            fast=fast,
-        )
+        doc = bare_extraction(tree, options=_options(url, fast))
     except Exception:
         logger.debug("trafilatura failed on %s", url, exc_info=True)
         return [], 0
