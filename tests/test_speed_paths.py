@@ -176,3 +176,20 @@ def test_reused_trafilatura_options_are_the_ones_its_keywords_build(fast: bool) 
                              include_tables=True, include_images=False, include_formatting=False,
                              include_links=False, deduplicate=False, with_metadata=False)
     assert etree.tostring(ours.body) == etree.tostring(theirs.body)
+
+
+def test_metadata_reads_the_whole_document_from_its_one_walk_or_its_xpaths() -> None:
+    from newsbot.extraction.metadata import PageMetadata
+
+    page = ("<html><head><title>Otters back | Site</title><link rel='stylesheet' href='/a.css'>"
+            "<link rel='canonical' href='/2025/otters'><meta property='og:site_name' content='Site'></head>"
+            "<body><div class='top'><h1>Site</h1></div><div id='main'><article><h1> River  otters back </h1>"
+            "<p>Text.</p></article></div><svg><title>icon</title></svg></body></html>")
+    doc = lxml_html.document_fromstring(page)
+    inner = doc.get_element_by_id("main")  # not the document: read through the XPaths
+    for tree in (doc, inner):
+        meta = PageMetadata(tree, "https://news.example/2025/otters?ref=x")
+        assert meta.canonical_url() == "https://news.example/2025/otters"
+        assert meta._h1() == "River otters back"  # the article's, not the site's
+        assert meta._title_texts() == ["Otters back | Site"]  # the first <title>, not the icon's
+    assert PageMetadata(doc, "https://news.example/x").meta("og:site_name") == ["Site"]

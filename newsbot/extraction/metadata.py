@@ -5,6 +5,7 @@ for a missing date. Values come back raw; :mod:`newsbot.extraction.loader` clean
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -115,11 +116,27 @@ class PageMetadata:
         self._cached: dict[str, Any] = {}  # values several steps read (the tree is not changed)
         self.found_people = False  # set by authors(): the names found are people
         self._meta: dict[str, list[str]] = {}
-        for el in tree.iter("meta"):
-            key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
-            content = el.get("content")
-            if key and content and content.strip():
-                self._meta.setdefault(key, []).append(content.strip())
+        # the document's canonical links, <title> and <h1> elements, found in the walk over its
+        # meta tags when ``tree`` is the document's root (else by their XPaths, when read)
+        self._is_document = tree.getparent() is None
+        self._canonicals: list[str] = []
+        self._titles: list[lxml_html.HtmlElement] = []
+        self._h1s: list[lxml_html.HtmlElement] = []
+        for el in tree.iter("meta", "link", "title", "h1"):
+            tag = el.tag
+            if tag == "meta":
+                key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+                content = el.get("content")
+                if key and content and content.strip():
+                    self._meta.setdefault(key, []).append(content.strip())
+            elif tag == "link":
+                href = el.get("href")
+                if href is not None and el.get("rel") == "canonical":
+                    self._canonicals.append(href)
+            elif tag == "title":
+                self._titles.append(el)
+            else:
+                self._h1s.append(el)
 
     # -- helpers
 
@@ -131,8 +148,8 @@ class PageMetadata:
         """Return the texts of the JSON-LD article's ``key`` property."""
         return as_texts(self.ld_article.get(key), sub) if self.ld_article else []
 
-    def _first_text(self, xpath: etree.XPath) -> str | None:
-        for el in xpath(self.tree):
+    def _first_text(self, elements: list[Any]) -> str | None:
+        for el in elements:
             text = clean_whitespace(el if isinstance(el, str) else el.text_content())
             if text:
                 return text
@@ -141,14 +158,21 @@ class PageMetadata:
     def _h1(self) -> str | None:
         """Return the text of the article's ``<h1>`` (else the page's first with text)."""
         if "h1" not in self._cached:
-            self._cached["h1"] = self._first_text(_ARTICLE_H1_XPATH) or self._first_text(_H1_XPATH)
+            if not self._is_document:
+                self._cached["h1"] = self._first_text(_ARTICLE_H1_XPATH(self.tree)) or self._first_text(
+                    _H1_XPATH(self.tree)
+                )
+            else:
+                in_article = [h for h in self._h1s if next(h.iterancestors("article"), None) is not None]
+                self._cached["h1"] = self._first_text(in_article) or self._first_text(self._h1s)
         h1: str | None = self._cached["h1"]
         return h1
 
     def _title_texts(self) -> list[str]:
         """Return the text of the page's first ``<title>`` (a list of at most one)."""
         if "title" not in self._cached:
-            self._cached["title"] = [t.text_content() for t in _TITLE_XPATH(self.tree)][:1]
+            titles = self._titles if self._is_document else _TITLE_XPATH(self.tree)
+            self._cached["title"] = [t.text_content() for t in titles][:1]
         return list(self._cached["title"])
 
     # -- fields
@@ -156,7 +180,8 @@ class PageMetadata:
     def canonical_url(self) -> str | None:
         """Return the page's canonical URL (rel=canonical, else og:url), absolute; None if
         absent or if it points at a site's home page while this page is not one."""
-        for candidate in _CANONICAL_XPATH(self.tree) + self.meta("og:url"):
+        canonicals = self._canonicals if self._is_document else _CANONICAL_XPATH(self.tree)
+        for candidate in canonicals + self.meta("og:url"):
             absolute = urljoin(self.url, candidate.strip())
             if not absolute.startswith(("http://", "https://")):
                 continue
@@ -299,28 +324,31 @@ class PageMetadata:
         ``<time datetime>`` in the article, other date metas, any ``<time datetime>``, then
         htmldate, then a date written in the article's visible text), so a bad or
         impossible value does not hide a good one further down."""
-        times = _TIME_XPATH(self.tree)  # one walk for both kinds of <time datetime>
-        in_article = [
-            t for t in times if t.get("pubdate") is not None or next(t.iterancestors("article"), None) is not None
-        ]
-        candidates = (
-            self.ld("datePublished")
-            + self.meta("article:published_time", "og:article:published_time")
-            + _PUBLISHED_XPATH(self.tree)
-            + [t.get("datetime") for t in in_article[:3]]
-            + self.ld("dateCreated")
-            + self.meta(*_DATE_METAS)
-            + [t.get("datetime") for t in times[:3]]
-        )
         language = self.language_code()
-        for index, candidate in enumerate(candidates):
+        candidates = self._published_candidates()
+        for candidate in candidates:
             found = to_iso8601(candidate, language)
             if found:  # the candidates before it do not parse: only later ones can refine it
-                return refine(found, candidates[index + 1 :], language)
+                return refine(found, candidates, language)
         found = first_date(self._title_dates(), language) or first_date([d for d in [self._htmldate()] if d], language)
         if found:
             return refine(found, self._visible_dates(), language)
         return first_date(self._visible_dates(), language)
+
+    def _published_candidates(self) -> Iterator[str]:
+        """Yield the raw publication dates in order of trust; the walks over the page come
+        last and run only if no earlier value is a date that needs no refining."""
+        yield from self.ld("datePublished")
+        yield from self.meta("article:published_time", "og:article:published_time")
+        yield from _PUBLISHED_XPATH(self.tree)
+        times = _TIME_XPATH(self.tree)  # one walk for both kinds of <time datetime>
+        in_article = [
+            t for t in times if t.get("pubdate") is not None or next(t.iterancestors("article"), None) is not None
+        ]
+        yield from (t.get("datetime") for t in in_article[:3])
+        yield from self.ld("dateCreated")
+        yield from self.meta(*_DATE_METAS)
+        yield from (t.get("datetime") for t in times[:3])
 
     def _title_dates(self) -> list[str]:
         """Return the date segments of the page's titles ("Headline | Site | 28.04.2023")."""
@@ -352,19 +380,16 @@ class PageMetadata:
 
     def modified(self) -> str | None:
         """Return the last-modified date as ISO 8601 (the first plausible candidate), or None."""
-        candidates = (
-            self.ld("dateModified")
-            + self.meta(
-                "article:modified_time",
-                "og:updated_time",
-                "datemodified",
-                "dc.date.modified",
-                "dcterms.modified",
-                "last-modified",
-            )
-            + _MODIFIED_XPATH(self.tree)
+        declared = self.ld("dateModified") + self.meta(
+            "article:modified_time",
+            "og:updated_time",
+            "datemodified",
+            "dc.date.modified",
+            "dcterms.modified",
+            "last-modified",
         )
-        return first_date(candidates, self.language_code())
+        language = self.language_code()
+        return first_date(declared, language) or first_date(_MODIFIED_XPATH(self.tree), language)
 
     def language_code(self) -> str | None:
         """Return the ISO 639-1 code of the page's language ("de-AT" -> "de"), or None."""

@@ -35,7 +35,7 @@ def collapse_whitespace(value: str | None) -> str | None:
 # Invisible formatting characters that split words for search and tokenisation: soft
 # hyphens, zero-width spaces, word joiners, byte-order marks (ZWJ and ZWNJ stay: they shape
 # the letters of several scripts and emoji).
-_INVISIBLE = str.maketrans(dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff")))
+_INVISIBLE = "\u00ad\u200b\u2060\ufeff"
 
 
 # A blank line: where one paragraph of a text ends and the next begins.
@@ -48,7 +48,9 @@ def clean_body(value: str | None) -> str | None:
     hyphenation and zero-width characters, which are dropped."""
     if not value:
         return None
-    value = value.translate(_INVISIBLE)
+    for char in _INVISIBLE:  # a scan per character: several times faster than str.translate
+        if char in value:
+            value = value.replace(char, "")
     paragraphs = (collapse_whitespace(p) for p in BLANK_LINE.split(value))
     return "\n\n".join(p for p in paragraphs if p) or None
 
