@@ -133,3 +133,23 @@ def test_long_paragraphs_opening_like_a_clutter_line_are_kept(text: str) -> None
     # Their speed (the line rules must stay linear on them) is measured by bench/clutter_speed.py.
     assert not is_clutter_paragraph(text)
     assert strip_clutter_paragraphs(["The ferry runs again.", text]) == ["The ferry runs again.", text.strip()]
+
+
+@pytest.mark.parametrize("label", [
+    "Lesen Sie auch die folgenden Beiträge:", "Weitere Beiträge aus der Kolumne:", "Read more on this topic:",
+    "Das Thema könnte dich auch interessieren:", "Auch lesen", "Empfohlene Beiträge", "Weitere Artikel zum Thema",
+])
+def test_a_teaser_label_with_a_few_words_more_goes_with_its_headline(label: str) -> None:
+    paragraphs = ["First paragraph of the story.", label, "Ferry prices rise in autumn",
+                  "Second paragraph of the story."]
+    assert strip_clutter_paragraphs(paragraphs) == ["First paragraph of the story.", "Second paragraph of the story."]
+
+
+@pytest.mark.parametrize("line", [
+    "Related to this, the mayor said:",  # a clause: prose that introduces a quote
+    "Weitere Artikel des Vertrags regeln die Preise für Pendler.",
+    "Watch closely, the captain told the new crew:",
+])
+def test_prose_that_starts_like_a_teaser_label_stays(line: str) -> None:
+    paragraphs = ["First paragraph of the story.", line, "A quoted line without a full stop"]
+    assert strip_clutter_paragraphs(paragraphs) == paragraphs

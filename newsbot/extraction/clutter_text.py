@@ -17,16 +17,20 @@ from collections.abc import Iterable
 _TEASER_LABELS = (
     r"also\s+read|read\s+(?:more|also|next)|related|recommended|see\s+(?:also|more)|more\s+on\s+this|watch|listen|must\s+read"
     r"|lesen\s+sie\s+(?:auch|mehr)|auch\s+interessant|mehr\s+zum\s+thema|siehe\s+auch|passend\s+(?:dazu|zum\s+thema)"
-    r"|das\s+könnte\s+sie\s+auch\s+interessieren|weiterlesen"
+    r"|das\s+(?:thema\s+)?könnte\s+(?:sie|dich)\s+auch\s+interessieren|weiterlesen|auch\s+lesen"
+    r"|(?:weitere|empfohlene)\s+(?:artikel|beiträge|meldungen|nachrichten)(?:\s+zum\s+thema)?"
     r"|les\s+også|les\s+mer|læs\s+også|læs\s+mere|se\s+også|läs\s+(?:också|även|mer)|lees\s+(?:ook|meer)"
     r"|lue\s+myös|lue\s+lisää|(?:à\s+)?lire\s+aussi|(?:à\s+)?voir\s+aussi|lire\s+la\s+suite"
-    r"|lee\s+también|lea\s+también|leer\s+más|te\s+puede\s+interesar|ver\s+también"
+    r"|lee\s+también|lea\s+también|leer\s+más|(?:te|le)\s+puede\s+interesar|ver\s+también"
     r"|leia\s+(?:mais|também)|veja\s+também|saiba\s+mais|leggi\s+anche|potrebbe\s+interessarti"
     r"|czytaj\s+(?:więcej|też|także)|zobacz\s+(?:też|także)|čtěte\s+také|přečtěte\s+si\s+také"
     r"|noticias?\s+relacionadas?|artículos?\s+relacionados?|articoli\s+correlati|articles?\s+liés"
     r"|ilgili\s+haber(?:ler)?|devamını\s+oku|читайте\s+также|funda\s+(?:olunye\s+udaba(?:\s+lapha)?|futhi)"
 )
-_TEASER_LABEL_ONLY = re.compile(r"^(?:" + _TEASER_LABELS + r")\s*[:.…]?$", re.IGNORECASE)
+# A label alone, or a label with a few words more that introduces what follows with a colon
+# ("Lesen Sie auch die folgenden Beiträge:", "Related from our archive:"); a clause ("Related
+# to this, the mayor said:") has a comma and is prose.
+_TEASER_LABEL_ONLY = re.compile(r"^(?:" + _TEASER_LABELS + r")(?:\s*[:.…]?|\b[^.!?:,;]{1,40}:)$", re.IGNORECASE)
 # Whole paragraphs that are clutter wherever they stand.
 _LINE_RULES = re.compile(
     r"""^(?:
