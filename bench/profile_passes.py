@@ -14,6 +14,11 @@ Variants (each a patch of this process only, never of the product):
 - ``precision``: the fast pass with ``favor_precision`` (no recall escalation, no baseline
   rescue, more pruning);
 - ``no-tables``: the fast pass without ``include_tables``;
+- ``text-only``: not the product but its floor: the page parsed, copied, its clutter blocks
+  removed and Trafilatura's fast pass run on it (the region of the article where there is
+  one), the paragraphs joined as the body; none of the other steps (metadata, byline, dates,
+  classification, paywall, recall passes, clutter text rules, fallback comparison). The
+  difference to ``as-is`` is what those steps cost;
 - ``trafilatura``: not newsbot at all but ``trafilatura.extract`` with its defaults, the
   baseline of the issue's speed target (extract_article >= 1.5x its pages/s), timed in turn
   with the others on the same pages.
@@ -39,7 +44,7 @@ if str(REPO) not in sys.path:
 
 from bench import quality  # noqa: E402
 
-VARIANTS = ("as-is", "no-fallback", "always-fallback", "precision", "no-tables", "trafilatura")
+VARIANTS = ("as-is", "no-fallback", "always-fallback", "precision", "no-tables", "text-only", "trafilatura")
 
 
 @contextmanager
@@ -67,6 +72,25 @@ def variant(name: str) -> Iterator[None]:
         yield
     finally:
         article.looks_wrong, article.main_text, body.bare_extraction = saved  # type: ignore[assignment]
+
+
+def text_only(html: bytes, url: str) -> str:
+    """Return the body the ``text-only`` variant gives: Trafilatura's fast pass on the page
+    without its clutter blocks, and nothing else of the product."""
+    from copy import deepcopy  # noqa: PLC0415
+
+    from newsbot.extraction import body, clutter, parse, text  # noqa: PLC0415
+
+    tree = parse.parse_html(html)
+    if tree is None:
+        return ""
+    cleaned = deepcopy(tree)
+    text.inline_hover_cards(cleaned)
+    clutter.strip_clutter_nodes(cleaned)
+    region = body.main_region(cleaned, body.paragraph_parents(cleaned))
+    if region is None:
+        body.strip_head(cleaned)
+    return "\n\n".join(body.main_text(region if region is not None else cleaned, url)[0])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     def run(name: str, page: quality.Page) -> quality.Prediction:
         if name == "trafilatura":
             return quality._convert_text(trafilatura.extract(page.html, url=page.url))
+        if name == "text-only":
+            return quality._convert_text(text_only(page.html, page.url))
         return quality._convert_newsbot(extract_article(page.html, page.url))
 
     pages = [p for ps in data.values() for p in ps]
