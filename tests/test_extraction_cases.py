@@ -76,6 +76,24 @@ def test_subheadings_left_out_by_the_extractor_are_put_back_in_place() -> None:
         "First paragraph of the story.", "A subheading", "Second paragraph of the story."]
 
 
+@pytest.mark.parametrize("attributes", ["", ' class="pb-text"'])
+def test_subheadings_come_back_when_the_article_is_the_pages_only_block(attributes: str) -> None:
+    """One container of paragraphs (with a class or none): the subheadings are put back as
+    on a page with several (the split-parts search is what needs more than one)."""
+    from lxml import html as lxml_html
+
+    from newsbot.extraction.body import add_split_body_parts, paragraph_parents
+
+    story = [f"Paragraph {i} of the story about the valley orchards and the growers there." for i in range(3)]
+    tree = lxml_html.document_fromstring(
+        f"<html><body><div{attributes}><p>{story[0]}</p><h2>Old trees</h2><p>{story[1]}</p>"
+        f"<h3>Dry springs</h3><p>{story[2]}</p></div></body></html>")
+    scores = paragraph_parents(tree)
+    assert len(scores) == 1
+    assert add_split_body_parts(tree, list(story), scores) == [
+        story[0], "Old trees", story[1], "Dry springs", story[2]]
+
+
 GOLDEN = CASES.parent / "expected"
 SITE = CASES.parent / "site"
 

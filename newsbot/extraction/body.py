@@ -199,25 +199,27 @@ def add_split_body_parts(
 ) -> list[str]:
     """Return ``paragraphs`` with the text of the article's other body parts added.
 
-    Pages split the article text into several containers of one class (between ads,
-    newsletter boxes or a "read more" fold); Trafilatura keeps the first. The container
-    with the most paragraph text is found; if Trafilatura's text comes from it, every
-    other element of the same tag and class adds its paragraphs, before or after, in page
-    order.
+    The subheadings of every container Trafilatura's text comes from are put back where
+    it left them out (its recovery of loose paragraphs, on a page whose container it does
+    not recognise, keeps no headings). Pages split the article text into several
+    containers of one class (between ads, newsletter boxes or a "read more" fold);
+    Trafilatura keeps the first. The container with the most paragraph text is found; if
+    Trafilatura's text comes from it, every other element of the same tag and class adds
+    its paragraphs, before or after, in page order.
     """
-    if not paragraphs:
-        return paragraphs
-    if len(scores) < 2:
+    if not paragraphs or not scores:
         return paragraphs
     known = {block_key(p) for p in paragraphs}
     overlap = {el: sum(block_key(p.text_content()) in known for p in el.iterchildren("p")) for el in scores}
     best = max(scores, key=lambda el: (overlap[el], scores[el]))
-    tokens = _class_tokens(best)
-    if not tokens or not overlap[best]:
+    if not overlap[best]:
         return paragraphs
     used = sorted((el for el in scores if overlap[el]), key=lambda el: el.sourceline or 0)
     for position, container in enumerate(used):
         paragraphs = _add_missing_subheadings(container, paragraphs, known, started=position > 0)
+    tokens = _class_tokens(best)
+    if not tokens or len(scores) < 2:
+        return paragraphs  # the other parts are found by the class of the first
     parts = [
         el
         for el in scores
