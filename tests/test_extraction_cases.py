@@ -94,6 +94,23 @@ def test_subheadings_come_back_when_the_article_is_the_pages_only_block(attribut
         story[0], "Old trees", story[1], "Dry springs", story[2]]
 
 
+def test_headings_and_lists_put_back_before_one_paragraph_keep_their_order() -> None:
+    from lxml import html as lxml_html
+
+    from newsbot.extraction.body import _add_missing_subheadings
+
+    container = lxml_html.fromstring(
+        "<div><p>First paragraph of the story.</p><h2>Part two</h2><h3>Three jobs</h3>"
+        "<ol><li>Lend the cart</li><li>Spread straw</li></ol><ul><li><a href='/x'>A linked teaser</a></li></ul>"
+        "<p>Second paragraph of the story.</p></div>"
+    )
+    paragraphs = ["First paragraph of the story.", "Second paragraph of the story."]
+    known = {"first paragraph of the story", "second paragraph of the story"}
+    assert _add_missing_subheadings(container, paragraphs, known) == [
+        "First paragraph of the story.", "Part two", "Three jobs", "Lend the cart", "Spread straw",
+        "Second paragraph of the story."]
+
+
 GOLDEN = CASES.parent / "expected"
 SITE = CASES.parent / "site"
 

@@ -161,13 +161,18 @@ def _add_missing_subheadings(
     container: lxml_html.HtmlElement, paragraphs: list[str], known: set[str], *, started: bool = False
 ) -> list[str]:
     """Return ``paragraphs`` with the subheadings of ``container`` that Trafilatura left
-    out put back before the paragraph that follows them on the page. A heading above the
+    out, and the lists it left out whole (an item a paragraph; not lists of links), put
+    back before the paragraph that follows them on the page. A heading or list above the
     container's first paragraph counts only when the article ``started`` in an earlier
     container (above the first, it is a kicker or a standfirst)."""
     index = {block_key(p): i for i, p in enumerate(paragraphs)}
     inserts: list[tuple[int, str]] = []
     pending: list[str] = []
-    for el in container.iterchildren("p", "h2", "h3", "h4"):
+    for el in container.iterchildren("p", "h2", "h3", "h4", "ul", "ol"):
+        if el.tag in ("ul", "ol"):
+            if started:
+                pending.extend(_missing_list_items(el, known))
+            continue
         text = collapse_whitespace(el.text_content())
         if not text:
             continue
@@ -183,10 +188,22 @@ def _add_missing_subheadings(
     if not inserts:
         return paragraphs
     out = list(paragraphs)
-    for position, heading in sorted(inserts, key=lambda x: x[0], reverse=True):
+    # from the last place to the first, and at one place the last text first, so that two
+    # texts before one paragraph keep their page order
+    for position, _, heading in sorted(((p, i, t) for i, (p, t) in enumerate(inserts)), reverse=True):
         out.insert(position, heading)
         known.add(block_key(heading))
     return out
+
+
+def _missing_list_items(el: lxml_html.HtmlElement, known: set[str]) -> list[str]:
+    """Return the items of a list that Trafilatura left out entirely, one paragraph each;
+    none when it kept any of them or when the list is links (a teaser or link list)."""
+    items = [text for li in el.iterchildren("li") if (text := collapse_whitespace(li.text_content()))]
+    if not items or any(block_key(t) in known for t in items):
+        return []
+    linked = sum(len(a.text_content()) for a in el.iter("a"))
+    return [] if linked > 0.5 * sum(len(t) for t in items) else items
 
 
 def _parent_tokens(el: lxml_html.HtmlElement) -> frozenset[str]:
