@@ -153,3 +153,43 @@ def test_a_teaser_label_with_a_few_words_more_goes_with_its_headline(label: str)
 def test_prose_that_starts_like_a_teaser_label_stays(line: str) -> None:
     paragraphs = ["First paragraph of the story.", line, "A quoted line without a full stop"]
     assert strip_clutter_paragraphs(paragraphs) == paragraphs
+
+
+@pytest.mark.parametrize("line", [
+    "Crédits photos : Agence Exemple", "Image illustrative : Lego figures, licence Creative Commons",
+    "Beitragsbild: Titelseite vom 2.4.2019", "The harbour at dawn. © John Smith/Getty Images",
+    "Category: Press Releases", "Categorías: Política, Economía", "Table of contents", "Sommaire",
+    "Figure 2: Rainfall by month", "Last modified: 03-10-2004 2:20pm", "Dernière mise à jour le 12 mars 2025",
+    "Click the button below to load the content from video.example.",
+    "Follow The Gazette on Twitter and Instagram @gazette.",
+    "Have a tip? Ann Lee may be reached at ann@x.example. Follow her on Twitter @annlee or on Facebook.",
+    "Síguenos en Telegram, Instagram, Facebook y Twitter para recibir todas nuestras actualizaciones",
+    "If you enjoyed reading this post - would you consider supporting our work? Just click here.",
+    "HAZTE MIEMBRO Y DISFRUTA DE BENEFICIOS EXCLUSIVOS", "Werde Mitglied und lies ohne Werbung.",
+    "Lust auf mehr? Die besten Geschichten jede Woche in deinen Posteingang.",
+    "If you're seeing this message but you're already a subscriber, you can log in.",
+    "You are not logged in.", "Du musst eingeloggt sein um Kommentare zu schreiben!",
+    "Article suivant", "Siguiente artículo", "Lesen Sie hier: Neue Brücke eröffnet",
+])
+def test_credit_category_status_and_prompt_lines_in_more_forms(line: str) -> None:
+    assert is_clutter_paragraph(line)
+
+
+@pytest.mark.parametrize("line", [
+    "Figures from the ministry show a rise of 4 per cent.", "The category of the award was changed in 2019.",
+    "She said she would follow the story on Twitter, as she had for years, and then went home.",
+    "Fans follow Taylor Swift on Instagram in their millions, the study found, and more every year.",
+    "The photo by Ann Lee won the prize. © is a sign that appears on many pages of the book.",
+    "Click here to read the council's report on the new bridge.",
+    "Sie sind nicht allein: Viele Eltern kennen das Problem.", "Letzte Änderungen am Gesetz traten im Mai in Kraft.",
+])
+def test_prose_like_those_lines_stays(line: str) -> None:
+    assert not is_clutter_paragraph(line)
+
+
+@pytest.mark.parametrize("label", ["Keine Kommentare", "3 Kommentare", "Kommentare insgesamt: 0", "12 commentaires",
+                                   "Comentarios"])
+def test_a_comments_label_in_more_languages_ends_the_article(label: str) -> None:
+    paragraphs = ["First paragraph of the story, long enough.", "Second paragraph of the story.", label,
+                  "Lina: a reader's comment"]
+    assert strip_clutter_paragraphs(paragraphs) == paragraphs[:2]

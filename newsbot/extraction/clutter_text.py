@@ -3,8 +3,11 @@ the block step as lines.
 
 ``strip_clutter_paragraphs`` removes reading-time badges, "ALSO READ:"/"Read more:"/
 "Related:" teaser lines, "Go to Top", "Previous Story", "Updated at ..." lines, photo
-credits, bylines and repeats of the headline or standfirst; and it cuts the body at a
-heading that opens a teaser block ("Latest from", "Don't Miss"). A pure function; no Scrapy.
+credits and figure captions, tag and category lines, contents labels, embed placeholders,
+subscription, membership, log-in and follow prompts, bylines and repeats of the headline or
+standfirst, each in the languages of the pages newsbot meets; and it cuts the body at a
+heading that opens a teaser block or the comments ("Latest from", "Don't Miss", "Keine
+Kommentare"). A pure function; no Scrapy.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Iterable
 # "Read more" / "See also" labels of inline teasers, in the languages news is written in.
 _TEASER_LABELS = (
     r"also\s+read|read\s+(?:more|also|next)|related|recommended|see\s+(?:also|more)|more\s+on\s+this|watch|listen|must\s+read"
-    r"|lesen\s+sie\s+(?:auch|mehr)|auch\s+interessant|mehr\s+zum\s+thema|siehe\s+auch|passend\s+(?:dazu|zum\s+thema)"
+    r"|lesen\s+sie\s+(?:auch|mehr|hier)|auch\s+interessant|mehr\s+zum\s+thema|siehe\s+auch|passend\s+(?:dazu|zum\s+thema)"
     r"|das\s+(?:thema\s+)?könnte\s+(?:sie|dich)\s+auch\s+interessieren|weiterlesen|auch\s+lesen"
     r"|(?:weitere|empfohlene)\s+(?:artikel|beiträge|meldungen|nachrichten)(?:\s+zum\s+thema)?"
     r"|les\s+også|les\s+mer|læs\s+også|læs\s+mere|se\s+også|läs\s+(?:också|även|mer)|lees\s+(?:ook|meer)"
@@ -42,20 +45,29 @@ _LINE_RULES = re.compile(
       | (?:lesezeit|lesedauer|reading\s+time|temps\s+de\s+lecture|tiempo\s+de\s+lectura|lesetid)\s*:?\s*\d+\s*\w{0,8}
       | (?:stand|aktualisiert(?:\s+am)?|veröffentlicht(?:\s+am)?|erstveröffentlichung|publié(?:\s+le)?|mis\s+à\s+jour(?:\s+le)?
          |publicado(?:\s+el)?|actualizado(?:\s+el)?|pubblicato(?:\s+il)?|aggiornato(?:\s+il)?|oppdatert|publisert|opdateret
-         |udgivet|uppdaterad|publicerad|bijgewerkt|gepubliceerd|zaktualizowano|opublikowano|published(?:\s+on)?)
+         |udgivet|uppdaterad|publicerad|bijgewerkt|gepubliceerd|zaktualizowano|opublikowano|published(?:\s+on)?
+         |letzte\s+(?:änderung|aktualisierung)(?:\s+am)?|zuletzt\s+(?:aktualisiert|geändert)(?:\s+am)?|last\s+modified(?:\s+on)?
+         |dernière\s+mise\s+à\s+jour(?:\s+le)?|última\s+actualización)
         \s*:?\s*(?:(?:am|um|on|at|le|el|il|den|kl\.?)\s+)?(?=\d|[^\W\d]+\.?\s+\d)[\w\s.,:/|–-]{0,70}  # "Stand: 22.04.2024, 06:00 Uhr"
       | (?:additional\s+)?(?:reporting|writing|editing|compiled|produced)\s+by\b.{0,300}  # agency credit lines
       | .{0,160}\bcontributed\s+to\s+this\s+(?:report|story|article)\.?
       | most\s+(?:read|popular|viewed)\s+in\s+.{1,40}             # a mid-article widget's heading
       | (?:\d{1,2}:\d{2}\s*min\.*\s*)?(?:verfügbar\s+bis|available\s+until)\b.{0,40}  # media player lines
       | like\s+this\s+(?:story|article)\??.{0,60}                   # share prompts
-      | (?:tags?|schlagwörter|schlagworte|etiquetas|palavras-chave|mots-clés|topics|themen)\s*:.{0,300}  # tag lines
+      | (?:tags?|schlagwörter|schlagworte|etiquetas|palavras-chave|mots-clés|topics|themen
+         |categor(?:y|ies)|kategorien?|catégories?|categorías?|categori[ae]|rubriken?)\s*:.{0,300}  # tag and category lines
+      | (?:inhaltsverzeichnis|table\s+of\s+contents|sommaire|índice\s+de\s+contenidos?|tabla\s+de\s+contenidos?)\s*:?  # a contents label
+      | (?:klicken\s+sie\s+auf|click(?:\s+on)?)\s.{0,60}\b(?:button|schaltfläche)\b.{0,120}\b(?:laden|load|anzuzeigen|display)\b.{0,40}  # embed placeholders
+      | (?:abbildung|abb\.|figure|fig\.)\s*\d+\s*:.{0,200}          # figure captions
       | (?:fehler\s+gefunden\??\s*(?:jetzt\s+melden\.?)?|our\s+standards\s*:?.{0,80}|found\s+an?\s+(?:error|typo)\??.{0,60})
       | (?:go\s*to\s*top|back\s*to\s*top|top)                    # jump links
-      | (?:previous|next|prev)\s+(?:story|post|article)          # story navigation
+      | (?:previous|next|prev)\s+(?:story|post|article)|(?:vorschau\s+auf\s+den\s+)?(?:nächste[nr]?|vorherige[nr]?)\s+(?:artikel|beitrag)
+        |(?:article|artículo|articolo)\s+(?:suivant|précédent|siguiente|anterior|successivo|precedente)|(?:siguiente|anterior)\s+artículo          # story navigation
       | (?:share|share\s+this(?:\s+\w+)?|share\s+on\s+\w+|tweet|e-?mail|print|whatsapp|facebook|twitter|linkedin|copy\s+link)  # share buttons
       | (?:updated|last\s+updated)(?:\s+at|\s+on|:)?\s*(?=[^\n]*\d)[\w\s.,:/-]{0,40}  # "Updated at 1:23 p.m."
-      | (?:photo|photos|image|picture|credit|source|foto)\s*:.{0,160}  # photo credits
+      | (?:photo|photos|image|picture|credit|source|foto|fotos|titelbild|beitragsbild|aufmacherbild|bildnachweis|bildquelle
+         |crédits?(?:\s+photos?)?|image\s+illustrative|illustration)\s*:.{0,160}  # photo credits
+      | [^©]{10,160}[.!?]\s*©\s*[\w&.\-]+(?:\s*/?\s*[\w&.\-]+){0,4}  # a caption ending in its photo credit
       | (?:©|\(c\)|copyright\b).{0,300}                         # rights notices
     )\s*$""",
     re.IGNORECASE | re.VERBOSE,
@@ -65,6 +77,8 @@ _TAIL_RULES = re.compile(
     r"""^(?:latest\s+from\b.*|(?:previous|next|prev)\s+(?:story|post|article)|don['’]?t\s+miss|more\s+from\b.*|more\s+stories|related\s+(?:articles|stories|posts|news|coverage|content)
       |you\s+(?:may|might)\s+also\s+(?:like|enjoy)|most\s+(?:read|popular|viewed)|leave\s+a\s+(?:reply|comment)
       |\d+\s+(?:comments?|responses?|replies)|comments?|recommended(?:\s+for\s+you)?|trending(?:\s+now)?|also\s+read
+      |(?:\d+\s+)?kommentare(?:\s+insgesamt)?(?:\s*:\s*\d+)?|keine\s+kommentare\b.*|(?:\d+\s+)?commentaires|(?:\d+\s+)?comentarios
+      |(?:\d+\s+)?commenti|(?:\d+\s+)?reacties
       |about\s+the\s+author|sign\s+up\s+for\s+(?:our|the)\b.*|subscribe\s+to\s+(?:our|the)\s+newsletter.*
       |quellen|sources|references|sourcen|fuentes|fonti
       |wie\s+hat\s+ihnen\s+(?:dieser|der)\s+artikel\s+gefallen|was\s+this\s+article\s+(?:helpful|useful)
@@ -83,7 +97,14 @@ _LONG_PROMPT_RULES = re.compile(
     r"|invest\s+in\s+journalism|support\s+(?:independent|quality|our)\s+journalism|enjoying\s+our\s+(?:latest\s+)?content"
     r"|jetzt\s+(?:abonnieren|abschließen|registrieren|kostenlos\s+testen)|\d+\s+wochen\s+kostenlos\s+testen"
     r"|mehr\s+lesekomfort|e-paper\s+und\s+news|unabhängiger\s+journalismus\s+braucht"
-    r"|delivered\s+(?:to\s+your\s+(?:door|inbox)|through\s+your\s+letterbox)|\d+\s+issues\s+for)\b",
+    r"|delivered\s+(?:to\s+your\s+(?:door|inbox)|through\s+your\s+letterbox)|\d+\s+issues\s+for"
+    r"|consider\s+supporting\s+(?:our|us)|already\s+a\s+subscriber|become\s+a\s+member|hazte\s+(?:miembro|socio)"
+    r"|you\s+(?:are\s+not|must\s+be)\s+logged\s+in|(?:sie\s+sind|du\s+bist)\s+(?:\w+\s+)?nicht\s+(?:eingeloggt|angemeldet)"
+    r"|(?:du\s+musst|sie\s+müssen)\s+(?:\w+\s+)?(?:eingeloggt|angemeldet)\s+sein"
+    r"|werde\s+mitglied|devenez\s+membre|in\s+(?:deinen|ihren)\s+posteingang|dans\s+votre\s+boîte"
+    r"|(?:síguenos|siguenos|folgen\s+sie\s+uns|folg[et]\s+uns|suivez[-\s]nous|seguici|volg\s+ons"
+    r"|follow\s+(?:us|me|him|her|them)\s+on|^follow\s+\S+(?:\s+\S+){0,2}\s+on)\b.{0,120}"
+    r"\b(?:twitter|facebook|instagram|telegram|tiktok|youtube|linkedin|whatsapp|threads|mastodon))\b",
     re.IGNORECASE,
 )
 # "By Alice Smith and Bob Jones, Staff Reporters": capitalised names only, so a sentence
