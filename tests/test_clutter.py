@@ -193,3 +193,15 @@ def test_a_comments_label_in_more_languages_ends_the_article(label: str) -> None
     paragraphs = ["First paragraph of the story, long enough.", "Second paragraph of the story.", label,
                   "Lina: a reader's comment"]
     assert strip_clutter_paragraphs(paragraphs) == paragraphs[:2]
+
+
+@pytest.mark.parametrize(("line", "clutter"), [
+    ("a" * 20 + ". © " + "x" * 200 + "!", False),  # an earlier credit pattern took minutes on this (nested repeats)
+    ("© " + "x/" * 110 + "!", True),  # a rights notice
+    ("Follow " + "x " * 110 + "!", False),
+    ("Klicken Sie auf " + "den " * 50 + "Button" + " laden" * 10 + "!", False),
+])
+def test_long_lines_made_to_backtrack_get_a_verdict(line: str, clutter: bool) -> None:
+    assert is_clutter_paragraph(line) is clutter
+    kept = ["A paragraph of the story."] + ([] if clutter else [line])
+    assert strip_clutter_paragraphs(["A paragraph of the story.", line]) == kept

@@ -67,7 +67,7 @@ _LINE_RULES = re.compile(
       | (?:updated|last\s+updated)(?:\s+at|\s+on|:)?\s*(?=[^\n]*\d)[\w\s.,:/-]{0,40}  # "Updated at 1:23 p.m."
       | (?:photo|photos|image|picture|credit|source|foto|fotos|titelbild|beitragsbild|aufmacherbild|bildnachweis|bildquelle
          |crédits?(?:\s+photos?)?|image\s+illustrative|illustration)\s*:.{0,160}  # photo credits
-      | [^©]{10,160}[.!?]\s*©\s*[\w&.\-]+(?:\s*/?\s*[\w&.\-]+){0,4}  # a caption ending in its photo credit
+      | [^©]{10,160}[.!?]\s*©\s*[\w&.\-]+(?:(?:\s+|\s*/\s*)[\w&.\-]+){0,4}  # a caption ending in its photo credit
       | (?:©|\(c\)|copyright\b).{0,300}                         # rights notices
     )\s*$""",
     re.IGNORECASE | re.VERBOSE,
