@@ -336,8 +336,9 @@ class PageMetadata:
         return first_date(self._visible_dates(), language)
 
     def _published_candidates(self) -> Iterator[str]:
-        """Yield the raw publication dates in order of trust; the walks over the page come
-        last and run only if no earlier value is a date that needs no refining."""
+        """Yield the raw publication dates in order of trust, lazily: the walks over the page
+        (microdata, ``<time>``) run only when the declared values before them give no date
+        that is final (a date with its time and the page's own offset needs no refining)."""
         yield from self.ld("datePublished")
         yield from self.meta("article:published_time", "og:article:published_time")
         yield from _PUBLISHED_XPATH(self.tree)
