@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from lxml import html
 
@@ -205,3 +207,22 @@ def test_long_lines_made_to_backtrack_get_a_verdict(line: str, clutter: bool) ->
     assert is_clutter_paragraph(line) is clutter
     kept = ["A paragraph of the story."] + ([] if clutter else [line])
     assert strip_clutter_paragraphs(["A paragraph of the story.", line]) == kept
+
+
+def test_the_ascii_fast_path_gives_the_case_insensitive_patterns_verdict() -> None:
+    import random
+
+    from newsbot.extraction import clutter_text
+
+    lines = ["Crédits photos : Agence", "FOLLOW THE GAZETTE ON TWITTER", "Last Modified: 03-10-2004", "Tags: a, b",
+             "SHARE THIS STORY", "Reporting By Ann Lee", "Fans follow Taylor Swift on Instagram, the study found.",
+             "Stand: 22.04.2024, 06:00 Uhr", "SUPPORT OUR JOURNALISM today", "A sentence of the story."]
+    rng = random.Random(7)
+    for line in lines:
+        for variant in (line, line.upper(), line.title(), "".join(c.upper() if rng.random() < 0.5 else c for c in line)):
+            expected = bool(clutter_text._LINE_RULES.match(variant) or clutter_text._LONG_PROMPT_RULES.search(variant)
+                            or clutter_text._PROMPT_RULES.search(variant) or clutter_text._BYLINE_RULE.match(variant)
+                            or clutter_text._CONTACT_PROMPT.search(variant))
+            assert is_clutter_paragraph(variant) is expected, variant
+    with pytest.raises(ValueError):
+        clutter_text._ascii_twin(re.compile("Read more", re.IGNORECASE))

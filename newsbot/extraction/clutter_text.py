@@ -126,19 +126,40 @@ def _norm(text: str) -> str:
 _CONTACT_PROMPT = re.compile(r"\S+@\S+\.\w{2,}\s*\.?$")
 
 
+def _ascii_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """Return ``pattern`` (case-insensitive, its letters written in lower case) compiled
+    case-sensitive: on an ASCII text made lower case it finds what ``pattern`` finds in the
+    text, two to three times faster."""
+    letters = re.sub(r"\\.", "", pattern.pattern)  # escapes such as \S and \W aside
+    if pattern.flags & re.VERBOSE:
+        letters = re.sub(r"#[^\n]*", "", letters)  # and comments
+    if letters != letters.lower():
+        raise ValueError(f"not written in lower case: {pattern.pattern[:60]!r}")
+    return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
+
+
+_LINE_RULES_LOW = _ascii_twin(_LINE_RULES)
+_LONG_PROMPT_RULES_LOW = _ascii_twin(_LONG_PROMPT_RULES)
+
+
 def is_clutter_paragraph(text: str) -> bool:
     """Return True for a paragraph that is clutter wherever it stands (a teaser line, a
     badge, a share button, a photo credit, a byline, a short subscription prompt)."""
     stripped = text.strip()
     if not stripped:
         return True
-    if len(stripped) < 240 and _LINE_RULES.match(stripped):
+    ascii_low = stripped.lower() if stripped.isascii() else None
+    if len(stripped) < 240 and (
+        _LINE_RULES_LOW.match(ascii_low) if ascii_low is not None else _LINE_RULES.match(stripped)
+    ):
         return True
     if len(stripped) < 120 and _BYLINE_RULE.match(stripped):
         return True
     if len(stripped) < 160 and _CONTACT_PROMPT.search(stripped):
         return True
-    if len(stripped) < 320 and _LONG_PROMPT_RULES.search(stripped):
+    if len(stripped) < 320 and (
+        _LONG_PROMPT_RULES_LOW.search(ascii_low) if ascii_low is not None else _LONG_PROMPT_RULES.search(stripped)
+    ):
         return True
     return len(stripped) < 160 and bool(_PROMPT_RULES.search(stripped))
 
