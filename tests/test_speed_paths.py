@@ -193,3 +193,16 @@ def test_metadata_reads_the_whole_document_from_its_one_walk_or_its_xpaths() -> 
         assert meta._h1() == "River otters back"  # the article's, not the site's
         assert meta._title_texts() == ["Otters back | Site"]  # the first <title>, not the icon's
     assert PageMetadata(doc, "https://news.example/x").meta("og:site_name") == ["Site"]
+
+
+def test_the_repairs_before_parsing_are_trafilaturas() -> None:
+    import random
+
+    from trafilatura.utils import repair_faulty_html
+
+    pieces = ["<html", "/>", "\n", "<!DOCTYPE html>", "<! DOCTYPE x/y>", "\x00", "\x0b", "\x1f", "\ufffe", "\uffff",
+              "a", " ", "<p>", "é", "\t", "\r\n", "\x0c", "\x7f", "\u2028", "\x1c", "<HTML lang='x'"]
+    rng = random.Random(11)
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        assert parse._repair(text, text[:50].lower()) == repair_faulty_html(text, text[:50].lower()), repr(text)
