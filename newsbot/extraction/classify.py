@@ -34,6 +34,7 @@ article page use them too.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lxml import etree
@@ -200,15 +201,15 @@ def classify_page(meta: PageMetadata, paragraphs: list[str], min_words: int) -> 
     blocks, share = teaser_blocks(tree, paragraphs)
     if blocks >= 4 and share >= 0.5:
         return "listing"  # the main text is the blurbs of teasers
-    teasers = teaser_headlines(tree)
+    teasers = functools.cache(lambda: teaser_headlines(tree))  # a walk over the page: when needed
     story = (words >= min_words and (running >= 1 or declared)) or is_brief(meta, paragraphs, min_words)
     if declares_listing(meta) and not declared:
-        story = story and running >= 4 and words >= 3 * min_words and teasers < 5
-    elif not declared and running < 3 and teasers >= 5:
+        story = story and running >= 4 and words >= 3 * min_words and teasers() < 5
+    elif not declared and running < 3 and teasers() >= 5:
         story = False  # a page of headlines with a few lines of text
     if story:
         return "article"
-    if teasers >= 5:
+    if teasers() >= 5:
         return "listing"
     return "other"
 
