@@ -9,6 +9,7 @@ from lxml import html
 
 from newsbot.extraction.clutter import strip_clutter_nodes
 from newsbot.extraction.clutter_text import is_clutter_paragraph, strip_clutter_paragraphs
+from newsbot.extraction.text import lowercase_twin
 
 PAGE = """<html><body>
 <div class="site-header"><nav><a href="/">Home</a></nav></div>
@@ -225,4 +226,4 @@ def test_the_ascii_fast_path_gives_the_case_insensitive_patterns_verdict() -> No
                             or clutter_text._CONTACT_PROMPT.search(variant))
             assert is_clutter_paragraph(variant) is expected, variant
     with pytest.raises(ValueError):
-        clutter_text._ascii_twin(re.compile("Read more", re.IGNORECASE))
+        lowercase_twin(re.compile("Read more", re.IGNORECASE))

@@ -16,6 +16,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from newsbot.extraction.text import lowercase_twin
+
 # "Read more" / "See also" labels of inline teasers, in the languages news is written in.
 _TEASER_LABELS = (
     r"also\s+read|read\s+(?:more|also|next)|related|recommended|see\s+(?:also|more)|more\s+on\s+this|watch|listen|must\s+read"
@@ -126,20 +128,8 @@ def _norm(text: str) -> str:
 _CONTACT_PROMPT = re.compile(r"\S+@\S+\.\w{2,}\s*\.?$")
 
 
-def _ascii_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
-    """Return ``pattern`` (case-insensitive, its letters written in lower case) compiled
-    case-sensitive: on an ASCII text made lower case it finds what ``pattern`` finds in the
-    text, two to three times faster."""
-    letters = re.sub(r"\\.", "", pattern.pattern)  # escapes such as \S and \W aside
-    if pattern.flags & re.VERBOSE:
-        letters = re.sub(r"#[^\n]*", "", letters)  # and comments
-    if letters != letters.lower():
-        raise ValueError(f"not written in lower case: {pattern.pattern[:60]!r}")
-    return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
-
-
-_LINE_RULES_LOW = _ascii_twin(_LINE_RULES)
-_LONG_PROMPT_RULES_LOW = _ascii_twin(_LONG_PROMPT_RULES)
+_LINE_RULES_LOW = lowercase_twin(_LINE_RULES)
+_LONG_PROMPT_RULES_LOW = lowercase_twin(_LONG_PROMPT_RULES)
 
 
 def is_clutter_paragraph(text: str) -> bool:

@@ -32,6 +32,19 @@ def collapse_whitespace(value: str | None) -> str | None:
     return text or None
 
 
+def lowercase_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """Return ``pattern`` (case-insensitive, its letters written in lower case) compiled
+    case-sensitive: on an ASCII text made lower case it finds what ``pattern`` finds in the
+    text, several times faster. Raise ``ValueError`` for a pattern with an upper-case letter
+    outside its escapes (``\\S``, ``\\W``) and, when verbose, its comments."""
+    letters = re.sub(r"\\.", "", pattern.pattern)
+    if pattern.flags & re.VERBOSE:
+        letters = re.sub(r"#[^\n]*", "", letters)
+    if letters != letters.lower():
+        raise ValueError(f"not written in lower case: {pattern.pattern[:60]!r}")
+    return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
+
+
 # Invisible formatting characters that split words for search and tokenisation: soft
 # hyphens, zero-width spaces, word joiners, byte-order marks (ZWJ and ZWNJ stay: they shape
 # the letters of several scripts and emoji).
