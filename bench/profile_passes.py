@@ -79,7 +79,7 @@ def text_only(html: bytes, url: str) -> str:
     without its clutter blocks, and nothing else of the product."""
     from copy import deepcopy  # noqa: PLC0415
 
-    from newsbot.extraction import body, clutter, parse, text  # noqa: PLC0415
+    from newsbot.extraction import body, clutter, parse, region, text  # noqa: PLC0415
 
     tree = parse.parse_html(html)
     if tree is None:
@@ -87,10 +87,8 @@ def text_only(html: bytes, url: str) -> str:
     cleaned = deepcopy(tree)
     text.inline_hover_cards(cleaned)
     clutter.strip_clutter_nodes(cleaned)
-    region = body.main_region(cleaned, body.paragraph_parents(cleaned))
-    if region is None:
-        body.strip_head(cleaned)
-    return "\n\n".join(body.main_text(region if region is not None else cleaned, url)[0])
+    source = region.main_text_source(cleaned, body.paragraph_parents(cleaned))
+    return "\n\n".join(body.main_text(source, url)[0])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,5 @@
 """Trafilatura is handed the region of the page where the article's paragraphs are
-(``newsbot.extraction.body.main_region``) instead of the whole page: the record is the same
+(``newsbot.extraction.region.main_region``) instead of the whole page: the record is the same
 as from the whole page, and a page whose content also sits outside that region (a list of
 steps, a question-and-answer block) keeps the whole page."""
 
@@ -8,9 +8,10 @@ from __future__ import annotations
 import pytest
 from lxml import html as lxml_html
 
-from newsbot.extraction import article as article_module
+from newsbot.extraction import region as region_module
 from newsbot.extraction.article import extract_article
-from newsbot.extraction.body import main_region, main_text, paragraph_parents
+from newsbot.extraction.body import main_text, paragraph_parents
+from newsbot.extraction.region import main_region
 
 _SENTENCES = [
     "The council met on Tuesday evening to vote on the budget for the coming year.",
@@ -49,7 +50,7 @@ def _news_page() -> str:
 
 def _body(html: str, monkeypatch: pytest.MonkeyPatch, *, whole_page: bool) -> str:
     if whole_page:
-        monkeypatch.setattr(article_module, "main_region", lambda tree, scores: None)
+        monkeypatch.setattr(region_module, "main_region", lambda tree, scores: None)
     result = extract_article(html, "http://127.0.0.1/news/bridge")
     monkeypatch.undo()
     return result.body or ""

@@ -14,7 +14,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from trafilatura.utils import load_html
 
-from newsbot.extraction import body, byline, parse
+from newsbot.extraction import body, byline, parse, region
 from tests.conftest import ROOT, SITE
 
 _OLD_BY_PREFIX_XPATH = (
@@ -146,14 +146,14 @@ def test_trafilatura_reads_the_same_text_without_the_head() -> None:
             f"<body><div class='thread'><div class='comments'>{story}</div></div></body></html>")
     whole = lxml_html.document_fromstring(page)
     stripped = lxml_html.document_fromstring(page)
-    body.strip_head(stripped)
+    region.strip_head(stripped)
     head = stripped.find("head")
     assert [el.get("type") for el in head] == ["application/ld+json"]  # only the JSON-LD stays
     found = body.main_text(stripped, "https://forum.example/t/1")
     assert found == body.main_text(whole, "https://forum.example/t/1") and found[1] == 6
     head.clear()  # without the JSON-LD, the posts would be taken for a comment section
     assert body.main_text(stripped, "https://forum.example/t/1")[1] == 0
-    body.strip_head(lxml_html.fragment_fromstring("<div><p>no head</p></div>"))  # nothing to do
+    region.strip_head(lxml_html.fragment_fromstring("<div><p>no head</p></div>"))  # nothing to do
 
 
 @pytest.mark.parametrize("fast", [True, False])

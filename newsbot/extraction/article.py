@@ -15,7 +15,7 @@ its API does):
 2. the clutter step of :mod:`newsbot.extraction.clutter` removes teaser, share, caption, comment and
    other blocks from a copy of the tree;
 3. Trafilatura's ``bare_extraction`` (its fast pass, on the region of the page that holds
-   the article's paragraphs when there is one, see :func:`newsbot.extraction.body.main_region`,
+   the article's paragraphs when there is one, see :func:`newsbot.extraction.region.main_region`,
    else on the cleaned page with only the JSON-LD left in its head; its comparison with its
    fallback extractors, on the same tree, only where it may change the text, see
    :func:`newsbot.extraction.body.looks_wrong`) finds the main text, and its XML body becomes
@@ -47,12 +47,10 @@ from newsbot.extraction.body import (
     add_split_body_parts,
     embedded_body,
     looks_wrong,
-    main_region,
     main_text,
     main_text_paragraphs,
     paragraph_parents,
     split_one_block,
-    strip_head,
 )
 from newsbot.extraction.byline import lead_byline
 from newsbot.extraction.classify import classify_page, drop_reason, prose_words
@@ -62,6 +60,7 @@ from newsbot.extraction.loader import ArticleLoader
 from newsbot.extraction.metadata import PageMetadata
 from newsbot.extraction.parse import parse_html
 from newsbot.extraction.paywall import paywalled, strip_paywall_prompts
+from newsbot.extraction.region import main_text_source
 from newsbot.extraction.text import (
     clean_whitespace,
     count_words,
@@ -115,14 +114,12 @@ def extract_article(html: str | bytes, url: str, *, min_words: int = settings.NE
     inline_hover_cards(cleaned)
     strip_clutter_nodes(cleaned)
     blocks = paragraph_parents(cleaned)
-    region = main_region(cleaned, blocks)
-    if region is None:
-        strip_head(cleaned)  # after main_region, whose text share counts the head's scripts
-    paragraphs, found_blocks = main_text(region if region is not None else cleaned, url)
+    source = main_text_source(cleaned, blocks)
+    paragraphs, found_blocks = main_text(source, url)
     if looks_wrong(paragraphs, blocks, found_blocks):
         # Trafilatura's own pass missed the text block or took the whole page: let it
         # compare with its fallback extractors (twice the time, so only here)
-        paragraphs = main_text_paragraphs(region if region is not None else cleaned, url, fast=False)
+        paragraphs = main_text_paragraphs(source, url, fast=False)
     if len(paragraphs) == 1:
         paragraphs = split_one_block(paragraphs, blocks)
     paragraphs = add_split_body_parts(cleaned, paragraphs, blocks)
